@@ -1,0 +1,213 @@
+"""Typed models of the Fluvius API payloads.
+
+Enumerations are open: a value the specification does not list is kept as its text (the
+``parse_*`` helpers return the enum member when known, else the string) so that a new value on
+the server never crashes the client.
+
+Measurements are stored column-friendly: one :class:`Series` per (EAN, physical meter,
+resolution, direction, register, unit) with its samples in time order. That is what every
+consumer wants (hourly sums, peaks, day/night registers), and it keeps parsing cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class MandateStatus(StrEnum):
+    REQUESTED = "Requested"
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+    FINISHED = "Finished"
+
+
+class RenewalStatus(StrEnum):
+    TO_BE_RENEWED = "ToBeRenewed"  # the spec also spells it "toBeRenewed" (A4)
+    RENEWAL_REQUESTED = "RenewalRequested"
+    EXPIRED = "Expired"
+
+
+class EnergyType(StrEnum):
+    ELECTRICITY = "E"
+    GAS = "G"
+
+
+class DataServiceType(StrEnum):
+    DAILY = "VH_dag"
+    QUARTER_HOURLY = "VH_kwartier_uur"  # the mock-mandate table says "VH_kwartier" (A2)
+
+
+class Granularity(StrEnum):
+    """GET Energy ``granularity`` parameter."""
+
+    DAILY = "daily"
+    HOURLY_QUARTERHOURLY = "hourly_quarterhourly"
+
+
+class PeriodType(StrEnum):
+    READ_TIME = "readTime"
+    INSERT_TIME = "insertTime"
+
+
+class ComplexEnergyType(StrEnum):
+    ACTIVE = "active"
+    REACTIVE = "reactive"
+
+
+class ValidationState(StrEnum):
+    READ = "READ"  # digital meter: registered by the meter
+    EST = "EST"  # digital meter: estimated
+    VAL = "VAL"  # AMR: technically validated
+    NVAL = "NVAL"  # AMR: not yet validated, may change
+
+
+FINAL_STATES: frozenset[str] = frozenset({ValidationState.READ, ValidationState.VAL})
+
+
+class GasConversionFactor(StrEnum):
+    PROVISIONAL = "P"
+    DEFINITIVE = "D"
+    CONSTANT = "C"  # factor 11
+
+
+class HeadpointType(StrEnum):
+    METERING_ON_METER = "metering-on-meter"  # digital meter
+    METERING_ON_HEADPOINT = "metering-on-headpoint"  # AMR meter
+    METERING_ON_HEADPOINT_AND_METER = "metering-on-headpoint-and-meter"  # seen in the ESCO API
+
+
+class SubHeadpointType(StrEnum):
+    PRODUCTION = "submetering-production"
+    AUXILIARY = "submetering-auxiliary"
+    OFFTAKE = "submetering-offtake"
+
+
+class Resolution(StrEnum):
+    """Which array a sample came from: ``dailyEnergy``, ``hourlyEnergy``, ``quarterHourlyEnergy``."""
+
+    DAILY = "daily"
+    HOURLY = "hourly"
+    QUARTER_HOURLY = "quarter_hourly"
+
+
+class Direction(StrEnum):
+    OFFTAKE = "offtake"
+    INJECTION = "injection"
+    PRODUCTION = "production"
+    AUXILIARY = "auxiliary"
+
+
+class Register(StrEnum):
+    DAY = "day"
+    NIGHT = "night"
+    TOTAL = "total"
+    INDUCTIVE = "inductive"
+    CAPACITIVE = "capacitive"
+
+
+class Unit(StrEnum):
+    KWH = "kWh"
+    M3 = "m3"
+    KVARH = "kVArh"
+
+
+def _open[E: StrEnum](enum: type[E], value: str) -> E | str:
+    try:
+        return enum(value)
+    except ValueError:
+        return value
+
+
+def parse_renewal_status(value: str) -> RenewalStatus | str:
+    """Case-insensitive: the spec writes both ``ToBeRenewed`` and ``toBeRenewed``."""
+    for member in RenewalStatus:
+        if member.value.lower() == value.lower():
+            return member
+    return value
+
+
+def parse_data_service_type(value: str) -> DataServiceType | str:
+    if value == "VH_kwartier":
+        return DataServiceType.QUARTER_HOURLY
+    return _open(DataServiceType, value)
+
+
+def parse_open[E: StrEnum](enum: type[E], value: str) -> E | str:
+    """The member of ``enum`` for ``value``, or ``value`` itself when unknown."""
+    return _open(enum, value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mandate:
+    """One access grant on one EAN (GET Mandate, §6)."""
+
+    status: MandateStatus | str
+    reference_number: str | None = None
+    ean: str | None = None  # only for Approved and Finished mandates
+    energy_type: EnergyType | str | None = None
+    data_period_from: datetime | None = None
+    data_period_to: datetime | None = None  # exclusive
+    data_service_type: DataServiceType | str | None = None
+    mandate_expiration_date: datetime | None = None  # exclusive
+    renewal_status: RenewalStatus | str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether GET Energy can be asked for this mandate's EAN."""
+        return self.ean is not None and self.status in (
+            MandateStatus.APPROVED,
+            MandateStatus.FINISHED,
+        )
+
+
+class Sample(NamedTuple):
+    """One interval value. ``end`` is exclusive."""
+
+    start: datetime
+    end: datetime
+    value: float
+    state: ValidationState | str
+    gas_conversion_factor: GasConversionFactor | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesKey:
+    """What a series measures. ``ean`` is the sub-EAN for submeter series."""
+
+    ean: str
+    resolution: Resolution
+    direction: Direction | str
+    register: Register | str
+    unit: Unit | str
+    meter_id: str | None = None  # physical meter of a digital meter; None for AMR
+
+
+@dataclass(frozen=True, slots=True)
+class PhysicalMeter:
+    seq_number: str | None
+    meter_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubHeadpoint:
+    """An AMR submeter (production, auxiliary consumption, offtake)."""
+
+    ean: str
+    type: SubHeadpointType | str
+    seq_number: str | None = None
+    installation_type: str | None = None  # PV, WND, WTR, WKK, WKKA, ... (open list)
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyData:
+    """A parsed GET Energy response (or several, merged)."""
+
+    ean: str
+    energy_type: EnergyType | str | None
+    headpoint_type: HeadpointType | str
+    physical_meters: tuple[PhysicalMeter, ...] = ()
+    sub_headpoints: tuple[SubHeadpoint, ...] = ()
+    series: dict[SeriesKey, list[Sample]] = field(default_factory=dict)

@@ -1,0 +1,69 @@
+# shellcheck shell=bash
+# Shared by scripts/bootstrap, scripts/test and scripts/demo: where the Python 3.14 toolchain
+# lives and how to run a command in it. Home Assistant 2026.x needs Python 3.14; when the machine
+# has no python3.14 we keep a Debian sid chroot with it at a fixed path outside the repository.
+
+PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLCHAIN_DIR="${FLUVIUS_TOOLCHAIN_DIR:-/opt/fluvius-toolchain}"
+CHROOT="$TOOLCHAIN_DIR/sid"
+USERS_DIR="$TOOLCHAIN_DIR/users"
+
+toolchain_mode() {
+  if [ -n "${FLUVIUS_FORCE_CHROOT:-}" ]; then echo chroot; return; fi
+  if command -v python3.14 >/dev/null 2>&1; then echo native; else echo chroot; fi
+}
+
+venv_dir() {
+  if [ "$(toolchain_mode)" = native ]; then echo "$TOOLCHAIN_DIR/venv"; else echo /opt/venv; fi
+}
+
+_is_mounted() { mountpoint -q "$1" 2>/dev/null; }
+
+# Mounts are shared by every run using the chroot at the same time: each run registers its pid,
+# mounts what is missing, and the last run to leave unmounts.
+chroot_enter() {
+  mkdir -p "$USERS_DIR" "$CHROOT$PROJECT_DIR"
+  : >"$USERS_DIR/$$"
+  (
+    flock 9
+    _is_mounted "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
+    _is_mounted "$CHROOT/dev" || { mount --rbind /dev "$CHROOT/dev"; mount --make-rslave "$CHROOT/dev"; }
+    _is_mounted "$CHROOT$PROJECT_DIR" || mount --bind "$PROJECT_DIR" "$CHROOT$PROJECT_DIR"
+  ) 9>"$TOOLCHAIN_DIR/.lock"
+}
+
+chroot_leave() {
+  rm -f "$USERS_DIR/$$"
+  (
+    flock 9
+    for f in "$USERS_DIR"/*; do
+      [ -e "$f" ] || continue
+      kill -0 "$(basename "$f")" 2>/dev/null || rm -f "$f"
+    done
+    if [ -z "$(ls -A "$USERS_DIR" 2>/dev/null)" ]; then
+      for m in "$CHROOT"/work/*/ "$CHROOT"/tmp/*/ "$CHROOT$PROJECT_DIR"; do
+        _is_mounted "${m%/}" && umount -l "${m%/}"
+      done
+      _is_mounted "$CHROOT/dev" && umount -R -l "$CHROOT/dev"
+      _is_mounted "$CHROOT/proc" && umount -l "$CHROOT/proc"
+    fi
+  ) 9>"$TOOLCHAIN_DIR/.lock"
+  return 0
+}
+
+# Run a command with the toolchain's venv first on PATH, in the project directory.
+in_toolchain() {
+  local venv; venv="$(venv_dir)"
+  if [ "$(toolchain_mode)" = native ]; then
+    (cd "$PROJECT_DIR" && PATH="$venv/bin:$PATH" "$@")
+  else
+    chroot_enter
+    local rc=0
+    chroot "$CHROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+      PATH="$venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+      FLUVIUS_IN_TOOLCHAIN=1 PYTHONDONTWRITEBYTECODE=1 ${FLUVIUS_ENV:-} \
+      /bin/bash -c 'cd "$1" && shift && exec "$@"' _ "$PROJECT_DIR" "$@" || rc=$?
+    chroot_leave
+    return $rc
+  fi
+}
