@@ -1,0 +1,794 @@
+"""Schedule: background backfill with readTime, then a daily insertTime poll per EAN.
+
+* First refresh: no network. The cursors come from the Store and the sensor values from the
+  recorder; the backfill starts as a background task of the entry.
+* Backfill: per EAN, ``periodType=readTime`` from max(now - backfill_days, dataPeriodFrom) up to
+  the moment it started (never past dataPeriodTo or the mandate's expiry), oldest to newest,
+  one ≤185-day chunk per request aligned on local midnights. A chunk's statistics are committed
+  before the cursor moves, and the cursor is saved before the next request, so a restart resumes
+  exactly and a failure skips nothing. The EANs take turns, one chunk each.
+* Then once a day per EAN, at a minute drawn from a generator seeded with the entry id (stable
+  across restarts, different across installations): ``periodType=insertTime`` for
+  [last successful poll - overlap, now). The local days that response touches are fetched again
+  with ``readTime`` (an insertTime answer only holds the values that arrived, so an hour could be
+  half there; a whole day never is) and imported, which also picks up revisions. While yesterday
+  is incomplete a retry follows RETRY_INTERVAL later the same day. The mandates are re-read daily.
+* Our own timer drives the polls, so they run with no entity listening.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+import random
+from typing import Any, Final, Protocol, override
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api.errors import (
+    FluviusAuthError,
+    FluviusConnectionError,
+    FluviusError,
+    FluviusForbiddenError,
+    FluviusNoMandateError,
+    FluviusPayloadError,
+    FluviusRateLimitError,
+    FluviusServerError,
+    FluviusSubscriptionKeyError,
+)
+from .api.models import (
+    ComplexEnergyType,
+    DataServiceType,
+    EnergyData,
+    EnergyType,
+    Mandate,
+    PeriodType,
+    Resolution,
+)
+from .capacity import (
+    MonthPeak,
+    capacity_average,
+    day_peaks,
+    local_day,
+    local_midnight,
+    month_peaks,
+    month_start,
+)
+from .const import (
+    CONF_BACKFILL_DAYS,
+    CONF_EANS,
+    DEFAULT_BACKFILL_DAYS,
+    DOMAIN,
+    LOGGER,
+    MAX_BACKFILL_DAYS,
+    POLL_INTERVAL,
+    RETRY_INTERVAL,
+    TIMEZONE,
+)
+from .cursors import Cursors, CursorStore, EanCursor, SubMeter
+from .repairs import (
+    async_set_data_period_moved,
+    async_set_mandate_missing,
+    async_update_mandate_issues,
+)
+from .statistics import (
+    Prices,
+    async_delete_statistics_after,
+    async_import_peaks,
+    async_import_rows,
+    async_last_rows,
+    async_wait_committed,
+    last_complete_day,
+    offtake_quarter_hours,
+    rows_from_energy,
+    statistic_id,
+)
+
+MAX_CHUNK: Final = timedelta(days=185)
+POLL_OVERLAP: Final = timedelta(hours=2)
+INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months back (A18)
+POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
+BACKFILL_RETRY: Final = (timedelta(minutes=1), timedelta(hours=1))  # first, maximum
+MERGE_GAP_DAYS: Final = 7  # refetch close affected days in one readTime request
+LAST_DAY_SERIES: Final = ("offtake", "injection", "gas_m3", "gas_kwh")
+COMPLEX_TYPES: Final = (ComplexEnergyType.ACTIVE, ComplexEnergyType.REACTIVE)
+
+
+class EnergyClient(Protocol):
+    """What the coordinator needs of ``api.client.FluviusClient``."""
+
+    async def get_energy(
+        self,
+        ean: str,
+        period_type: PeriodType,
+        start: datetime,
+        end: datetime,
+        *,
+        granularity: Any = None,
+        complex_energy_types: Any = None,
+    ) -> EnergyData: ...
+
+    async def get_mandates(self) -> Sequence[Mandate]: ...
+
+
+@dataclass(slots=True)
+class FluviusData:
+    """The entry's live objects (``entry.runtime_data``)."""
+
+    client: EnergyClient
+    coordinator: FluviusCoordinator
+    mandates: dict[str, Mandate]
+
+
+type FluviusConfigEntry = ConfigEntry[FluviusData]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeterState:
+    """What the sensors of one EAN (main meter or submeter) show."""
+
+    ean: str
+    main_ean: str | None = None  # set for submeters
+    energy_type: str | None = None
+    headpoint_type: str | None = None
+    meter_id: str | None = None
+    sub_type: str | None = None
+    series: frozenset[str] = frozenset()
+    last_day: dict[str, tuple[date, float]] = field(default_factory=dict)
+    month_peak: MonthPeak | None = None
+    capacity_average: float | None = None
+    last_data: datetime | None = None
+    mandate_expiry: datetime | None = None
+    hourly_access: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FluviusState:
+    """The coordinator's data: one :class:`MeterState` per EAN, submeters included."""
+
+    meters: dict[str, MeterState]
+    backfill_done: bool
+
+
+def _choose_mandates(mandates: Sequence[Mandate]) -> dict[str, Mandate]:
+    """One mandate per EAN: usable ones only, quarter-hour access preferred over daily."""
+    result: dict[str, Mandate] = {}
+    for mandate in mandates:
+        if not mandate.usable or mandate.ean is None:
+            continue
+        current = result.get(mandate.ean)
+        if current is None or (
+            current.data_service_type != DataServiceType.QUARTER_HOURLY
+            and mandate.data_service_type == DataServiceType.QUARTER_HOURLY
+        ):
+            result[mandate.ean] = mandate
+    return result
+
+
+def ceil_local_midnight(moment: datetime) -> datetime:
+    """The first local midnight at or after ``moment`` (UTC)."""
+    day = local_day(moment, TIMEZONE)
+    midnight = local_midnight(day, TIMEZONE)
+    return midnight if midnight >= moment else local_midnight(day + timedelta(days=1), TIMEZONE)
+
+
+def floor_local_midnight(moment: datetime) -> datetime:
+    return local_midnight(local_day(moment, TIMEZONE), TIMEZONE)
+
+
+def chunk_end(start: datetime, limit: datetime) -> datetime:
+    """End of the chunk starting at ``start``: a local midnight ≤185 days on, or ``limit``."""
+    day = local_day(start, TIMEZONE) + timedelta(days=185)
+    end = local_midnight(day, TIMEZONE)
+    while end - start > MAX_CHUNK:  # a DST change inside the chunk can add an hour
+        day -= timedelta(days=1)
+        end = local_midnight(day, TIMEZONE)
+    return min(end, limit)
+
+
+def _update_failed(err: FluviusError) -> UpdateFailed:
+    if isinstance(err, FluviusRateLimitError):
+        key = "rate_limited"
+    elif isinstance(err, FluviusServerError):
+        key = "server_error"
+    elif isinstance(err, FluviusConnectionError):
+        key = "cannot_connect"
+    elif isinstance(err, FluviusPayloadError):
+        key = "invalid_response"
+    else:
+        key = "api_error"  # e.g. a 400 FluviusRequestError: the server's message is shown
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"error": err.message},
+    )
+
+
+class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
+    """Backfill, daily polls, statistics import and the state the sensors show."""
+
+    config_entry: FluviusConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: FluviusConfigEntry,
+        client: EnergyClient,
+        mandates: dict[str, Mandate],
+    ) -> None:
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            # No interval: our own timer (`_schedule_poll`) triggers the refreshes, so that the
+            # polls and the statistics import keep running when no entity listens.
+            update_interval=None,
+        )
+        self.client = client
+        self.mandates = dict(mandates)
+        self.prices = Prices.from_options(entry.options)
+        self.cursors = Cursors()
+        self._store = CursorStore(hass, entry.entry_id)
+        self._lock = asyncio.Lock()
+        rng = random.Random(entry.entry_id)
+        self.poll_minute = rng.randrange(*POLL_WINDOW)  # minute of the local day
+        self.next_poll: datetime | None = None
+        self.backfill_task: asyncio.Task[None] | None = None
+        self._backfill_failures = 0
+        self._poll_due = False
+        self._started = False
+        self._unsub_timer: CALLBACK_TYPE | None = None
+        self._unsub_backfill_retry: CALLBACK_TYPE | None = None
+        self._last_values: dict[str, dict[str, tuple[date, float]]] = {}
+        self._requests: deque[dict[str, Any]] = deque(maxlen=40)
+        self._rows_written: dict[str, int] = {}
+        self._skipped: set[str] = set()  # EANs without mandate in this backfill run
+        entry.async_on_unload(self._async_cancel_timers)
+
+    # --- the EANs ----------------------------------------------------------------------------
+
+    @property
+    def eans(self) -> list[str]:
+        """The main EANs this entry follows: the selected ones, else every usable mandate."""
+        selected: list[str] | None = self.config_entry.options.get(CONF_EANS)
+        return list(selected) if selected else sorted(self.mandates)
+
+    def _hourly_access(self, ean: str) -> bool:
+        mandate = self.mandates.get(ean)
+        return mandate is None or mandate.data_service_type != DataServiceType.DAILY
+
+    def _backfill_days(self) -> int:
+        days = int(self.config_entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS))
+        return max(1, min(days, MAX_BACKFILL_DAYS))
+
+    # --- set-up ------------------------------------------------------------------------------
+
+    @override
+    async def _async_setup(self) -> None:
+        """Load the cursors and the last values (no network)."""
+        self.cursors = await self._store.async_load()
+        for ean in self.eans:
+            cursor = self.cursors.get(ean)
+            await self._async_load_last_values(ean, cursor)
+
+    @override
+    async def _async_update_data(self) -> FluviusState:
+        if not self._started:
+            # First refresh: start the backfill in the background, never block the set-up.
+            self._started = True
+            self._start_backfill()
+            return self._build_state()
+        if self._poll_due:
+            self._poll_due = False
+            await self._async_poll()
+        return self._build_state()
+
+    @callback
+    def _start_backfill(self) -> None:
+        self._unsub_backfill_retry = None
+        if self.backfill_task is not None and not self.backfill_task.done():
+            return
+        self.backfill_task = self.config_entry.async_create_background_task(
+            self.hass, self._async_backfill(), f"{DOMAIN} backfill {self.config_entry.entry_id}"
+        )
+
+    async def async_wait_backfill(self) -> None:
+        """Wait for the running backfill (tests, benchmark)."""
+        if self.backfill_task is not None:
+            await asyncio.shield(self.backfill_task)
+
+    @callback
+    def _async_cancel_timers(self) -> None:
+        for unsub in (self._unsub_timer, self._unsub_backfill_retry):
+            if unsub is not None:
+                unsub()
+        self._unsub_timer = self._unsub_backfill_retry = None
+
+    # --- backfill ----------------------------------------------------------------------------
+
+    def _init_backfill_window(self, ean: str, cursor: EanCursor, now: datetime) -> None:
+        """Fix the backfill window the first time an EAN is seen."""
+        if cursor.backfill_to is not None:
+            return
+        start = ceil_local_midnight(now - timedelta(days=self._backfill_days()))
+        end = now.replace(minute=0, second=0, microsecond=0)
+        mandate = self.mandates.get(ean)
+        if mandate is not None:
+            if mandate.data_period_from is not None:
+                start = max(start, mandate.data_period_from)
+            for limit in (mandate.data_period_to, mandate.mandate_expiration_date):
+                if limit is not None:
+                    end = min(end, limit)
+            cursor.data_period_to = mandate.data_period_to
+        end = max(end, start)
+        cursor.backfill_from = start
+        cursor.backfill_to = end
+        cursor.backfilled_until = start
+        # The polls take over from the moment the backfill's window ends.
+        cursor.last_insert_poll = end
+
+    async def _async_backfill(self) -> None:
+        """Import every EAN's history, oldest chunk first, the EANs taking turns."""
+        self._skipped = set()
+        now = dt_util.utcnow()
+        for ean in self.eans:
+            self._init_backfill_window(ean, self.cursors.get(ean), now)
+        await self._store.async_save(self.cursors)
+        try:
+            while True:
+                pending = [
+                    ean
+                    for ean in self.eans
+                    if not self.cursors.get(ean).backfill_done and ean not in self._skipped
+                ]
+                if not pending:
+                    break
+                for ean in pending:
+                    async with self._lock:
+                        await self._async_backfill_chunk(ean)
+        except ConfigEntryAuthFailed:
+            LOGGER.warning("Fluvius refused the credentials; the backfill waits for reauth")
+            self.config_entry.async_start_reauth(self.hass)
+            return
+        except UpdateFailed as err:
+            self._backfill_failures += 1
+            first, maximum = BACKFILL_RETRY
+            delay = min(first * 2 ** (self._backfill_failures - 1), maximum)
+            cause = err.__cause__
+            if isinstance(cause, FluviusRateLimitError) and cause.retry_after:
+                delay = max(delay, timedelta(seconds=cause.retry_after))
+            LOGGER.warning("Backfill paused (%s); resuming in %s", err, delay)
+            self._unsub_backfill_retry = async_call_later(
+                self.hass, delay, callback(lambda _now: self._start_backfill())
+            )
+            return
+        self._backfill_failures = 0
+        LOGGER.debug("Backfill complete for %s", self.eans)
+        self.async_set_updated_data(self._build_state())
+        self._schedule_poll(dt_util.utcnow())
+
+    async def _async_backfill_chunk(self, ean: str) -> None:
+        cursor = self.cursors.get(ean)
+        assert cursor.backfilled_until is not None and cursor.backfill_to is not None
+        start = cursor.backfilled_until
+        end = chunk_end(start, cursor.backfill_to)
+        if end <= start:
+            cursor.backfilled_until = cursor.backfill_to
+            await self._store.async_save(self.cursors)
+            return
+        try:
+            data = await self._async_request(ean, PeriodType.READ_TIME, start, end, "backfill")
+        except (FluviusNoMandateError, FluviusForbiddenError) as err:
+            if isinstance(err, FluviusSubscriptionKeyError):
+                raise ConfigEntryAuthFailed(str(err)) from err
+            LOGGER.warning("No access to the data of EAN %s: %s", ean, err.message)
+            async_set_mandate_missing(self.hass, self.config_entry, ean, True)
+            self._skipped.add(ean)
+            return
+        except FluviusAuthError as err:
+            raise ConfigEntryAuthFailed(str(err)) from err
+        except FluviusError as err:
+            raise _update_failed(err) from err
+        async_set_mandate_missing(self.hass, self.config_entry, ean, False)
+        await self._async_process(ean, data)
+        # The rows are committed (async_import_rows waited for the recorder): move the cursor.
+        cursor.backfilled_until = end
+        await self._store.async_save(self.cursors)
+        await self._async_load_last_values(ean, cursor)
+        self.async_set_updated_data(self._build_state())
+
+    # --- polls -------------------------------------------------------------------------------
+
+    def _next_daily_time(self, now: datetime) -> datetime:
+        local_now = now.astimezone(TIMEZONE)
+        hour, minute = divmod(self.poll_minute, 60)
+        candidate = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if candidate <= local_now:
+            day = local_now.date() + POLL_INTERVAL
+            candidate = datetime(day.year, day.month, day.day, hour, minute, tzinfo=TIMEZONE)
+        return candidate.astimezone(UTC)
+
+    @callback
+    def _schedule_poll(self, now: datetime, *, retry: bool = False) -> None:
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+        when = self._next_daily_time(now)
+        if retry:
+            soon = now + RETRY_INTERVAL
+            # A retry later the same local day, unless the regular poll comes first.
+            if local_day(soon, TIMEZONE) == local_day(now, TIMEZONE):
+                when = min(when, soon)
+        self.next_poll = when
+        self._unsub_timer = async_track_point_in_utc_time(self.hass, self._async_timer, when)
+
+    async def _async_timer(self, now: datetime) -> None:
+        self._unsub_timer = None
+        self._poll_due = True
+        await self.async_refresh()
+        if self._unsub_timer is None:
+            self._schedule_poll(dt_util.utcnow(), retry=not self.last_update_success)
+
+    async def async_poll_now(self) -> None:
+        """Run one poll right away (tests, benchmark, a manual refresh)."""
+        self._poll_due = True
+        await self.async_refresh()
+
+    async def _async_poll(self) -> None:
+        """One insertTime poll per EAN, the mandate re-sync, then schedule the next poll."""
+        now = dt_util.utcnow()
+        async with self._lock:
+            try:
+                await self._async_sync_mandates(now)
+            except FluviusAuthError as err:
+                raise ConfigEntryAuthFailed(str(err)) from err
+            except FluviusError as err:
+                LOGGER.warning("Could not re-read the mandates: %s", err.message)
+            failure: FluviusError | None = None
+            for ean in self.eans:
+                if ean not in self.mandates:
+                    continue
+                try:
+                    await self._async_poll_ean(ean, now)
+                except (FluviusNoMandateError, FluviusForbiddenError) as err:
+                    if isinstance(err, FluviusSubscriptionKeyError):
+                        raise ConfigEntryAuthFailed(str(err)) from err
+                    async_set_mandate_missing(self.hass, self.config_entry, ean, True)
+                except FluviusAuthError as err:
+                    raise ConfigEntryAuthFailed(str(err)) from err
+                except FluviusError as err:
+                    LOGGER.debug("Poll of %s failed: %s", ean, err.message)
+                    failure = failure or err
+                else:
+                    async_set_mandate_missing(self.hass, self.config_entry, ean, False)
+            await self._store.async_save(self.cursors)
+        incomplete = any(self._yesterday_incomplete(ean, now) for ean in self.eans)
+        self._schedule_poll(now, retry=failure is not None or incomplete)
+        if failure is not None:
+            raise _update_failed(failure) from failure
+
+    def _yesterday_incomplete(self, ean: str, now: datetime) -> bool:
+        cursor = self.cursors.get(ean)
+        if cursor.data_period_to is not None and cursor.data_period_to <= now:
+            return False
+        today = floor_local_midnight(now)
+        return cursor.last_data is None or cursor.last_data < today
+
+    async def _async_poll_ean(self, ean: str, now: datetime) -> None:
+        cursor = self.cursors.get(ean)
+        start = (cursor.last_insert_poll or now - POLL_INTERVAL) - POLL_OVERLAP
+        start = max(start, now - INSERT_TIME_LOOKBACK)
+        end = now.replace(second=0, microsecond=0)
+        if end <= start:
+            return
+        inserted = await self._async_request(ean, PeriodType.INSERT_TIME, start, end, "poll")
+        days = self._affected_days(ean, inserted, now)
+        for first, last in self._day_runs(days):
+            fetch_start = local_midnight(first, TIMEZONE)
+            fetch_end = min(local_midnight(last + timedelta(days=1), TIMEZONE), end)
+            mandate = self.mandates.get(ean)
+            if mandate is not None and mandate.data_period_from is not None:
+                fetch_start = max(fetch_start, mandate.data_period_from)
+            while fetch_start < fetch_end:
+                chunk_stop = chunk_end(fetch_start, fetch_end)
+                data = await self._async_request(
+                    ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
+                )
+                await self._async_process(ean, data)
+                fetch_start = chunk_stop
+        cursor.last_insert_poll = end
+        await self._async_load_last_values(ean, cursor)
+
+    def _affected_days(self, ean: str, data: EnergyData, now: datetime) -> set[date]:
+        """The local days (gas values: by their start too) an insertTime answer touches."""
+        cursor = self.cursors.get(ean)
+        limit = now
+        if cursor.data_period_to is not None:
+            limit = min(limit, cursor.data_period_to)
+        days: set[date] = set()
+        for key, samples in data.series.items():
+            for sample in samples:
+                if sample.start >= limit:
+                    continue
+                days.add(local_day(sample.start, TIMEZONE))
+                if key.resolution == Resolution.DAILY:
+                    # A daily value can end on the next local day (gas day 06:00-06:00).
+                    days.add(local_day(sample.end - timedelta(seconds=1), TIMEZONE))
+        return days
+
+    @staticmethod
+    def _day_runs(days: set[date]) -> list[tuple[date, date]]:
+        runs: list[tuple[date, date]] = []
+        for day in sorted(days):
+            if runs and (day - runs[-1][1]).days <= MERGE_GAP_DAYS:
+                runs[-1] = (runs[-1][0], day)
+            else:
+                runs.append((day, day))
+        return runs
+
+    # --- mandates ----------------------------------------------------------------------------
+
+    async def _async_sync_mandates(self, now: datetime) -> None:
+        """Re-read GET Mandate; repairs; purge data after a data period end moved back."""
+        raw = list(await self.client.get_mandates())
+        mandates = _choose_mandates(raw)
+        self._log_request("mandates", None, None, None, "ok", len(raw))
+        self.cursors.last_mandate_sync = now
+        for ean in self.eans:
+            new = mandates.get(ean)
+            if new is None:
+                async_set_mandate_missing(self.hass, self.config_entry, ean, True)
+                self.mandates.pop(ean, None)
+                continue
+            self.mandates[ean] = new
+            cursor = self.cursors.get(ean)
+            end = new.data_period_to
+            moved_back = (
+                end is not None
+                and end < now
+                and (cursor.data_period_to is None or end < cursor.data_period_to)
+            )
+            if moved_back and end is not None:
+                await self._async_purge_after(ean, cursor, end)
+                async_set_data_period_moved(
+                    self.hass, self.config_entry, ean, end, floor_local_midnight(end)
+                )
+            cursor.data_period_to = end
+        runtime: FluviusData | None = getattr(self.config_entry, "runtime_data", None)
+        if runtime is not None:
+            runtime.mandates = self.mandates
+        async_update_mandate_issues(self.hass, self.config_entry, raw, now)
+
+    async def _async_purge_after(self, ean: str, cursor: EanCursor, end: datetime) -> None:
+        """The spec's deletion obligation: remove what was measured from ``end`` on."""
+        cut = floor_local_midnight(end)
+        eans = [ean, *cursor.sub_eans]
+        LOGGER.info("Data period of %s now ends %s: removing its data from %s", ean, end, cut)
+        await async_delete_statistics_after(self.hass, eans, cut)
+        # Peak rows start at the month start: the month of the cut is recomputed below.
+        cut_month = month_start(local_day(cut, TIMEZONE))
+        await async_delete_statistics_after(self.hass, [ean], local_midnight(cut_month, TIMEZONE))
+        cut_day = local_day(cut, TIMEZONE)
+        cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
+        cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}
+        for limit in ("backfill_to", "backfilled_until", "last_data"):
+            value = getattr(cursor, limit)
+            if value is not None and value > end:
+                setattr(cursor, limit, end)
+        if cut < end:
+            # The last day is partly inside the period: fetch that part again.
+            data = await self._async_request(ean, PeriodType.READ_TIME, cut, end, "purge")
+            await self._async_process(ean, data)
+        else:
+            await self._async_write_peaks(ean, cursor, {cut_month})
+            await async_wait_committed(self.hass)
+        await self._store.async_save(self.cursors)
+
+    # --- requests and import -----------------------------------------------------------------
+
+    async def _async_request(
+        self, ean: str, period_type: PeriodType, start: datetime, end: datetime, kind: str
+    ) -> EnergyData:
+        try:
+            data = await self.client.get_energy(
+                ean, period_type, start, end, complex_energy_types=COMPLEX_TYPES
+            )
+        except FluviusError as err:
+            self._log_request(kind, ean, start, end, type(err).__name__, None)
+            raise
+        count = sum(len(samples) for samples in data.series.values())
+        self._log_request(kind, ean, start, end, "ok", count)
+        return data
+
+    def _log_request(
+        self,
+        kind: str,
+        ean: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        outcome: str,
+        values: int | None,
+    ) -> None:
+        self._requests.append(
+            {
+                "at": dt_util.utcnow().isoformat(),
+                "kind": kind,
+                "ean": ean,
+                "from": start.isoformat() if start else None,
+                "to": end.isoformat() if end else None,
+                "outcome": outcome,
+                "values": values,
+            }
+        )
+
+    async def _async_process(self, ean: str, data: EnergyData) -> None:
+        """Import one response: hourly statistics, monthly peaks, what we learn of the meter."""
+        cursor = self.cursors.get(ean)
+        self._learn_meter(cursor, data)
+        rows = rows_from_energy(
+            data, hourly_access=self._hourly_access(ean), prices=self.prices
+        )
+        series_by_ean: dict[str, set[str]] = {}
+        for row_ean, series in rows:
+            series_by_ean.setdefault(row_ean, set()).add(series)
+        for row_ean, names in series_by_ean.items():
+            cursor.note_series(row_ean, names)
+        quarter_hours = offtake_quarter_hours(data).get(ean)
+        if quarter_hours:
+            peaks = day_peaks(quarter_hours, TIMEZONE)
+            cursor.peak_days.update(peaks)
+            await self._async_write_peaks(ean, cursor, {month_start(day) for day in peaks})
+        written = await async_import_rows(self.hass, rows)
+        for stat_id, count in written.items():
+            self._rows_written[stat_id] = self._rows_written.get(stat_id, 0) + count
+        cursor.rows_written += sum(written.values())
+        ends = [samples[-1].end for samples in data.series.values() if samples]
+        if ends:
+            newest = max(ends)
+            if cursor.data_period_to is not None:
+                newest = min(newest, cursor.data_period_to)
+            if cursor.last_data is None or newest > cursor.last_data:
+                cursor.last_data = newest
+
+    async def _async_write_peaks(self, ean: str, cursor: EanCursor, months: set[date]) -> None:
+        """Import the ``peak`` rows of the months whose peak changed."""
+        peaks = month_peaks(
+            {day: p for day, p in cursor.peak_days.items() if month_start(day) in months},
+            TIMEZONE,
+        )
+        changed = [
+            peak
+            for month, peak in peaks.items()
+            if cursor.peaks_written.get(month) != (peak.peak_kw, peak.final)
+        ]
+        if changed:
+            await async_import_peaks(self.hass, ean, changed, TIMEZONE)
+            for peak in changed:
+                cursor.peaks_written[peak.month] = (peak.peak_kw, peak.final)
+            cursor.note_series(ean, {"peak"})
+
+    @staticmethod
+    def _learn_meter(cursor: EanCursor, data: EnergyData) -> None:
+        cursor.headpoint_type = str(data.headpoint_type) if data.headpoint_type else None
+        if data.energy_type is not None:
+            cursor.energy_type = str(data.energy_type)
+        for meter in data.physical_meters:
+            if meter.meter_id:
+                cursor.meter_id = meter.meter_id
+        for sub in data.sub_headpoints:
+            cursor.sub_meters[sub.ean] = SubMeter(
+                str(sub.type), sub.installation_type, sub.seq_number
+            )
+
+    # --- state for the sensors ---------------------------------------------------------------
+
+    async def _async_load_last_values(self, ean: str, cursor: EanCursor) -> None:
+        """The last complete day of the main series, read back from the recorder."""
+        daily = not self._hourly_access(ean)
+        for meter_ean in (ean, *cursor.sub_eans):
+            names = [s for s in LAST_DAY_SERIES if s in cursor.series.get(meter_ean, [])]
+            if not names:
+                continue
+            ids = {statistic_id(meter_ean, name): name for name in names}
+            rows = await async_last_rows(self.hass, list(ids), 4 if daily else 80)
+            values: dict[str, tuple[date, float]] = {}
+            for stat_id, name in ids.items():
+                found = last_complete_day(
+                    rows.get(stat_id, []), gas=name.startswith("gas"), daily=daily
+                )
+                if found is not None:
+                    values[name] = found
+            self._last_values[meter_ean] = values
+
+    def _build_state(self) -> FluviusState:
+        meters: dict[str, MeterState] = {}
+        now = dt_util.utcnow()
+        current_month = month_start(local_day(now, TIMEZONE))
+        for ean in self.eans:
+            cursor = self.cursors.get(ean)
+            mandate = self.mandates.get(ean)
+            energy_type = cursor.energy_type or (
+                str(mandate.energy_type) if mandate and mandate.energy_type else None
+            )
+            months = month_peaks(cursor.peak_days, TIMEZONE)
+            latest = months[max(months)] if months else None
+            meters[ean] = MeterState(
+                ean=ean,
+                energy_type=energy_type,
+                headpoint_type=cursor.headpoint_type,
+                meter_id=cursor.meter_id,
+                series=frozenset(cursor.series.get(ean, [])),
+                last_day=self._last_values.get(ean, {}),
+                month_peak=latest,
+                capacity_average=capacity_average(months, current_month) if months else None,
+                last_data=cursor.last_data,
+                mandate_expiry=mandate.mandate_expiration_date if mandate else None,
+                hourly_access=self._hourly_access(ean),
+            )
+            for sub_ean, sub in cursor.sub_meters.items():
+                meters[sub_ean] = MeterState(
+                    ean=sub_ean,
+                    main_ean=ean,
+                    energy_type=str(EnergyType.ELECTRICITY),
+                    headpoint_type=sub.type,
+                    sub_type=sub.installation_type,
+                    series=frozenset(cursor.series.get(sub_ean, [])),
+                    last_day=self._last_values.get(sub_ean, {}),
+                    last_data=cursor.last_data,
+                    hourly_access=self._hourly_access(ean),
+                )
+        done = all(self.cursors.get(ean).backfill_done for ean in self.eans)
+        return FluviusState(meters=meters, backfill_done=done)
+
+    # --- diagnostics -------------------------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Cursors, the last requests and their outcomes, rows written (no secrets)."""
+
+        def _iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        return {
+            "poll_minute_local": f"{self.poll_minute // 60:02d}:{self.poll_minute % 60:02d}",
+            "next_poll": _iso(self.next_poll),
+            "backfill_running": self.backfill_task is not None and not self.backfill_task.done(),
+            "last_mandate_sync": _iso(self.cursors.last_mandate_sync),
+            "cursors": {
+                ean: {
+                    "backfill_from": _iso(cursor.backfill_from),
+                    "backfill_to": _iso(cursor.backfill_to),
+                    "backfilled_until": _iso(cursor.backfilled_until),
+                    "backfill_done": cursor.backfill_done,
+                    "last_insert_poll": _iso(cursor.last_insert_poll),
+                    "last_data": _iso(cursor.last_data),
+                    "data_period_to": _iso(cursor.data_period_to),
+                    "headpoint_type": cursor.headpoint_type,
+                    "energy_type": cursor.energy_type,
+                    "sub_eans": cursor.sub_eans,
+                    "series": cursor.series,
+                    "peak_months": len({month_start(d) for d in cursor.peak_days}),
+                    "rows_written_total": cursor.rows_written,
+                }
+                for ean, cursor in self.cursors.eans.items()
+            },
+            "requests": list(self._requests),
+            "rows_written_since_start": dict(sorted(self._rows_written.items())),
+        }
+
+
+__all__ = [
+    "EnergyClient",
+    "FluviusConfigEntry",
+    "FluviusCoordinator",
+    "FluviusData",
+    "FluviusState",
+    "MeterState",
+]

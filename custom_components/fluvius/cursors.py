@@ -1,0 +1,174 @@
+"""Per-EAN progress kept across restarts (a Home Assistant Store, one per config entry).
+
+The backfill cursor only moves after a chunk's rows are committed to the recorder, so a restart
+resumes exactly where the last committed chunk ended: nothing is skipped, and re-importing a
+chunk that was written but whose cursor was not saved changes nothing (imports are idempotent).
+The Store also keeps the compact per-day offtake maxima the monthly peak is recomputed from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .capacity import DayPeak
+from .const import DOMAIN
+
+STORAGE_VERSION: Final = 1
+
+
+def storage_key(entry_id: str) -> str:
+    return f"{DOMAIN}.{entry_id}.cursors"
+
+
+def _dt(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value)).astimezone(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+@dataclass(slots=True)
+class SubMeter:
+    """A submeter EAN seen in a main EAN's data."""
+
+    type: str | None = None  # submetering-production, submetering-auxiliary, ...
+    installation_type: str | None = None  # PV, WND, WTR, WKK(A), ...
+    seq_number: str | None = None
+
+
+@dataclass(slots=True)
+class EanCursor:
+    """Progress and what we learnt of one main EAN."""
+
+    backfill_from: datetime | None = None  # start of the backfill window
+    backfill_to: datetime | None = None  # end of the backfill window, fixed when it started
+    backfilled_until: datetime | None = None  # everything measured before this is imported
+    last_insert_poll: datetime | None = None  # `to` of the last successful insertTime poll
+    last_data: datetime | None = None  # end of the newest value received
+    data_period_to: datetime | None = None  # as last seen in GET Mandate
+    meter_id: str | None = None
+    headpoint_type: str | None = None
+    energy_type: str | None = None
+    sub_meters: dict[str, SubMeter] = field(default_factory=dict)
+    series: dict[str, list[str]] = field(default_factory=dict)  # EAN -> series names seen
+    peak_days: dict[date, DayPeak] = field(default_factory=dict)
+    peaks_written: dict[date, tuple[float, bool]] = field(default_factory=dict)
+    rows_written: int = 0
+
+    @property
+    def backfill_done(self) -> bool:
+        return (
+            self.backfill_to is not None
+            and self.backfilled_until is not None
+            and self.backfilled_until >= self.backfill_to
+        )
+
+    @property
+    def sub_eans(self) -> list[str]:
+        return sorted(self.sub_meters)
+
+    def note_series(self, ean: str, names: set[str]) -> None:
+        known = set(self.series.get(ean, []))
+        if not names <= known:
+            self.series[ean] = sorted(known | names)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "backfill_from": _iso(self.backfill_from),
+            "backfill_to": _iso(self.backfill_to),
+            "backfilled_until": _iso(self.backfilled_until),
+            "last_insert_poll": _iso(self.last_insert_poll),
+            "last_data": _iso(self.last_data),
+            "data_period_to": _iso(self.data_period_to),
+            "meter_id": self.meter_id,
+            "headpoint_type": self.headpoint_type,
+            "energy_type": self.energy_type,
+            "sub_meters": {
+                ean: [sub.type, sub.installation_type, sub.seq_number]
+                for ean, sub in self.sub_meters.items()
+            },
+            "series": self.series,
+            "peak_days": {day.isoformat(): peak.as_list() for day, peak in self.peak_days.items()},
+            "peaks_written": {
+                month.isoformat(): [kw, final] for month, (kw, final) in self.peaks_written.items()
+            },
+            "rows_written": self.rows_written,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> EanCursor:
+        return cls(
+            backfill_from=_dt(raw.get("backfill_from")),
+            backfill_to=_dt(raw.get("backfill_to")),
+            backfilled_until=_dt(raw.get("backfilled_until")),
+            last_insert_poll=_dt(raw.get("last_insert_poll")),
+            last_data=_dt(raw.get("last_data")),
+            data_period_to=_dt(raw.get("data_period_to")),
+            meter_id=raw.get("meter_id"),
+            headpoint_type=raw.get("headpoint_type"),
+            energy_type=raw.get("energy_type"),
+            sub_meters={
+                ean: SubMeter(*values) for ean, values in (raw.get("sub_meters") or {}).items()
+            },
+            series={ean: list(names) for ean, names in (raw.get("series") or {}).items()},
+            peak_days={
+                date.fromisoformat(day): DayPeak.from_list(values)
+                for day, values in (raw.get("peak_days") or {}).items()
+            },
+            peaks_written={
+                date.fromisoformat(month): (float(values[0]), bool(values[1]))
+                for month, values in (raw.get("peaks_written") or {}).items()
+            },
+            rows_written=int(raw.get("rows_written") or 0),
+        )
+
+
+@dataclass(slots=True)
+class Cursors:
+    """Everything the Store holds for one config entry."""
+
+    eans: dict[str, EanCursor] = field(default_factory=dict)
+    last_mandate_sync: datetime | None = None
+
+    def get(self, ean: str) -> EanCursor:
+        return self.eans.setdefault(ean, EanCursor())
+
+
+class CursorStore:
+    """Load and save the :class:`Cursors` of one config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, storage_key(entry_id), private=True
+        )
+
+    async def async_load(self) -> Cursors:
+        raw = await self._store.async_load() or {}
+        return Cursors(
+            eans={ean: EanCursor.from_dict(v) for ean, v in (raw.get("eans") or {}).items()},
+            last_mandate_sync=_dt(raw.get("last_mandate_sync")),
+        )
+
+    async def async_save(self, cursors: Cursors) -> None:
+        await self._store.async_save(
+            {
+                "eans": {ean: cursor.as_dict() for ean, cursor in cursors.eans.items()},
+                "last_mandate_sync": _iso(cursors.last_mandate_sync),
+            }
+        )
+
+    async def async_remove(self) -> None:
+        await self._store.async_remove()
+
+
+async def async_remove_cursor_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete an entry's Store (``async_remove_entry``, after clearing the statistics)."""
+    await CursorStore(hass, entry_id).async_remove()

@@ -1,0 +1,646 @@
+"""Revision-safe external statistics for the Energy dashboard.
+
+What goes in (design.md "Statistics: the rules"):
+
+* ids ``fluvius:<ean>_<series>`` (lower case), source ``fluvius``, metadata in the current form
+  (``mean_type``, ``unit_class``);
+* hourly rows at the UTC hour start: quarter-hours are summed per UTC hour (DST days simply have
+  23 or 25 hours, nothing special happens); daily-only data gives one row at the local day start
+  (gas: at the gas-day start, 06:00 local) and is never spread over hours;
+* ``sum`` is a running total that starts at 0 at the first row.
+
+How a batch of rows (one ≤185-day chunk, or one poll) is written, per statistic:
+
+1. read, in the recorder's executor, the sum of the row just before the batch's first hour, the
+   existing rows inside the batch's range and the start of the newest row;
+2. walk the range hour by hour (new values win, existing rows the batch does not mention keep
+   their state), recomputing the running sum; write only rows whose state or sum differs;
+3. if the running sum at the end of the range moved and rows exist after it, shift every later
+   row by that difference with the recorder's ``async_adjust_statistics`` (one UPDATE, not a
+   row-by-row rewrite: a revision of an hour three months back touches ~2,000 later rows per
+   series, which costs seconds row by row and milliseconds this way).
+
+The same payload imported twice therefore writes nothing; chunk borders and the overlap between
+the backfill and the polls cannot double count, because a value is keyed by its hour, never
+added on top of a previous sum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any, Final, Literal, cast, override
+
+from homeassistant.components.recorder.db_schema import Statistics, StatisticsShortTerm
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    get_last_statistics,
+    get_metadata,
+    statistics_during_period,
+)
+from homeassistant.components.recorder.tasks import RecorderTask, SynchronizeTask
+from homeassistant.const import (
+    CURRENCY_EURO,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfReactiveEnergy,
+    UnitOfVolume,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance, session_scope
+from homeassistant.util.unit_conversion import (
+    EnergyConverter,
+    PowerConverter,
+    ReactiveEnergyConverter,
+    VolumeConverter,
+)
+
+from .api.models import (
+    Direction,
+    EnergyData,
+    EnergyType,
+    Register,
+    Resolution,
+    Sample,
+    SeriesKey,
+    Unit,
+)
+from .capacity import MonthPeak, local_midnight
+from .const import DOMAIN, LOGGER, TIMEZONE
+from .cursors import CursorStore
+
+if TYPE_CHECKING:
+    from homeassistant.components.recorder.core import Recorder
+
+HOUR: Final = timedelta(hours=1)
+GAS_DAY_START_HOUR: Final = 6  # the gas day runs 06:00-06:00 local
+DAY_TARIFF_HOURS: Final = range(7, 22)  # Belgian day tariff: 07:00-22:00 Mon-Fri local
+_EPSILON: Final = 1e-7  # sums and states are rounded to 6 decimals
+_DECIMALS: Final = 6
+
+SERIES_PEAK: Final = "peak"
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSpec:
+    """What one statistic measures."""
+
+    unit: str
+    unit_class: str | None
+    label: str
+
+
+_ENERGY = (UnitOfEnergy.KILO_WATT_HOUR, EnergyConverter.UNIT_CLASS)
+_VOLUME = (UnitOfVolume.CUBIC_METERS, VolumeConverter.UNIT_CLASS)
+_REACTIVE = (
+    UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
+    ReactiveEnergyConverter.UNIT_CLASS,
+)
+_MONEY = (CURRENCY_EURO, None)
+
+
+def series_spec(series: str) -> SeriesSpec:
+    """Unit and label of a series name (see docs/architecture.md for the list)."""
+    label = series.replace("_", " ").replace("m3", "m³").replace("kwh", "kWh")
+    if series == SERIES_PEAK:
+        return SeriesSpec(UnitOfPower.KILO_WATT, PowerConverter.UNIT_CLASS, "monthly peak")
+    if series.endswith(("_cost", "_compensation")):
+        unit, unit_class = _MONEY
+    elif series.endswith("m3"):
+        unit, unit_class = _VOLUME
+    elif series.endswith(("_inductive", "_capacitive")):
+        unit, unit_class = _REACTIVE
+    else:
+        unit, unit_class = _ENERGY
+    return SeriesSpec(unit, unit_class, label)
+
+
+def statistic_id(ean: str, series: str) -> str:
+    """``fluvius:<ean>_<series>``, lower case."""
+    return f"{DOMAIN}:{ean}_{series}".lower()
+
+
+def statistic_metadata(ean: str, series: str) -> StatisticMetaData:
+    """Metadata in the current recorder form (``mean_type`` and ``unit_class``)."""
+    spec = series_spec(series)
+    return StatisticMetaData(
+        # The monthly peak is a level, not a counter: one row per month with mean = min = max =
+        # the peak, so that a statistics graph at period "month" shows the peak of each month.
+        mean_type=StatisticMeanType.ARITHMETIC if series == SERIES_PEAK else StatisticMeanType.NONE,
+        has_sum=series != SERIES_PEAK,
+        name=f"Fluvius {ean} {spec.label}",
+        source=DOMAIN,
+        statistic_id=statistic_id(ean, series),
+        unit_class=spec.unit_class,
+        unit_of_measurement=spec.unit,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """Optional prices (EUR/kWh) for the cost series."""
+
+    day: float | None = None
+    night: float | None = None
+    injection: float | None = None
+    gas: float | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Prices:
+        def _get(key: str) -> float | None:
+            value: Any = options.get(key)
+            return float(value) if value not in (None, "") else None
+
+        return cls(
+            day=_get("price_day"),
+            night=_get("price_night"),
+            injection=_get("price_injection"),
+            gas=_get("price_gas"),
+        )
+
+    @property
+    def offtake_day(self) -> float | None:
+        return self.day
+
+    @property
+    def offtake_night(self) -> float | None:
+        return self.night if self.night is not None else self.day
+
+
+def is_day_tariff(hour_start: datetime, tz: tzinfo = TIMEZONE) -> bool:
+    """Belgian day tariff: 07:00-22:00 local, Monday to Friday; every other hour is night."""
+    local = hour_start.astimezone(tz)
+    return local.weekday() < 5 and local.hour in DAY_TARIFF_HOURS
+
+
+def hour_start(moment: datetime) -> datetime:
+    """The UTC hour an instant belongs to."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def gas_day_start(moment: datetime, tz: tzinfo = TIMEZONE) -> datetime:
+    """The 06:00 local start of the gas day a daily gas value belongs to, in UTC.
+
+    Whether gas daily values carry 06:00 or midnight boundaries is not specified (A20): a value
+    starting at local midnight is put at 06:00 of that same date, one starting at 06:00 stays.
+    """
+    local = moment.astimezone(tz)
+    start = datetime(local.year, local.month, local.day, GAS_DAY_START_HOUR, tzinfo=tz)
+    return start.astimezone(UTC)
+
+
+type SeriesRows = dict[tuple[str, str], dict[datetime, float]]
+"""(EAN, series name) -> {UTC hour start: state}."""
+
+
+def _series_name(key: SeriesKey, gas: bool) -> str | None:
+    direction = str(key.direction)
+    register = str(key.register)
+    unit = str(key.unit)
+    if gas:
+        suffix = "m3" if unit == Unit.M3 else "kwh"
+        return f"gas_{suffix}" if direction == Direction.OFFTAKE else f"gas_{direction}_{suffix}"
+    if register in (Register.INDUCTIVE, Register.CAPACITIVE):
+        return f"{direction}_{register}"
+    return direction
+
+
+def _add(rows: SeriesRows, ean: str, series: str, start: datetime, value: float) -> None:
+    bucket = rows.setdefault((ean, series), {})
+    bucket[start] = bucket.get(start, 0.0) + value
+
+
+def _dedupe(samples: Iterable[Sample]) -> list[Sample]:
+    """One sample per start (a payload may repeat an interval; the last one wins)."""
+    by_start: dict[datetime, Sample] = {}
+    for sample in samples:
+        by_start[sample.start] = sample
+    return [by_start[start] for start in sorted(by_start)]
+
+
+def rows_from_energy(
+    data: EnergyData,
+    *,
+    hourly_access: bool,
+    prices: Prices | None = None,
+    tz: tzinfo = TIMEZONE,
+) -> SeriesRows:
+    """Turn one parsed response into hourly statistic states per (EAN, series).
+
+    ``hourly_access``: the mandate gives quarter-hour (electricity) / hourly (gas) data. Then
+    the main series come from those values and the daily values only feed the day/night register
+    series. Without it, the daily values are the main series, at the local day start (gas: 06:00).
+    """
+    gas = data.energy_type == EnergyType.GAS or any(
+        key.unit == Unit.M3 for key in data.series
+    )
+    rows: SeriesRows = {}
+    # Registers of sub-daily electricity values: "total" when present, else day + night (A13).
+    sub_daily_totals = {
+        (key.ean, key.direction, key.unit)
+        for key in data.series
+        if key.resolution != Resolution.DAILY and key.register == Register.TOTAL
+    }
+    daily_totals = {
+        (key.ean, key.direction, key.unit)
+        for key in data.series
+        if key.resolution == Resolution.DAILY and key.register == Register.TOTAL
+    }
+    offtake_day_night: dict[datetime, dict[str, float]] = {}
+    for key, raw_samples in data.series.items():
+        samples = _dedupe(raw_samples)
+        register = str(key.register)
+        name = _series_name(key, gas)
+        if name is None:
+            continue
+        if key.resolution != Resolution.DAILY:
+            if not hourly_access:
+                continue
+            if (
+                register in (Register.DAY, Register.NIGHT)
+                and (key.ean, key.direction, key.unit) in sub_daily_totals
+            ):
+                continue
+            for sample in samples:
+                _add(rows, key.ean, name, hour_start(sample.start), sample.value)
+            continue
+        # Daily values.
+        if gas:
+            if hourly_access:
+                continue
+            for sample in samples:
+                _add(rows, key.ean, name, gas_day_start(sample.start, tz), sample.value)
+            continue
+        if register in (Register.DAY, Register.NIGHT):
+            for sample in samples:
+                start = hour_start(sample.start)
+                _add(rows, key.ean, f"{key.direction}_{register}", start, sample.value)
+                if key.direction == Direction.OFFTAKE:
+                    offtake_day_night.setdefault(start, {})[register] = sample.value
+        if hourly_access:
+            continue
+        # Daily-only access: the daily value is the main series, one row at the day start.
+        if register in (Register.DAY, Register.NIGHT) and (
+            key.ean,
+            key.direction,
+            key.unit,
+        ) in daily_totals:
+            continue
+        for sample in samples:
+            _add(rows, key.ean, name, hour_start(sample.start), sample.value)
+
+    if prices is not None:
+        _add_costs(rows, data.ean, prices, hourly_access, offtake_day_night, tz)
+    return {
+        series: {start: round(value, _DECIMALS) for start, value in values.items()}
+        for series, values in rows.items()
+    }
+
+
+def _add_costs(
+    rows: SeriesRows,
+    ean: str,
+    prices: Prices,
+    hourly_access: bool,
+    offtake_day_night: dict[datetime, dict[str, float]],
+    tz: tzinfo,
+) -> None:
+    """Cost series: price x kWh per row.
+
+    Hourly rows take the day or night price by the Belgian tariff windows; daily rows price the
+    day and night registers (a daily total without registers takes the day price).
+    """
+    day_price, night_price = prices.offtake_day, prices.offtake_night
+    if day_price is not None and night_price is not None:
+        offtake = rows.get((ean, Direction.OFFTAKE.value), {})
+        if hourly_access:
+            for start, kwh in offtake.items():
+                price = day_price if is_day_tariff(start, tz) else night_price
+                _add(rows, ean, "offtake_cost", start, kwh * price)
+        else:
+            for start, kwh in offtake.items():
+                registers = offtake_day_night.get(start)
+                if registers:
+                    cost = registers.get(Register.DAY, 0.0) * day_price
+                    cost += registers.get(Register.NIGHT, 0.0) * night_price
+                else:
+                    cost = kwh * day_price
+                _add(rows, ean, "offtake_cost", start, cost)
+    if prices.injection is not None:
+        for start, kwh in rows.get((ean, Direction.INJECTION.value), {}).items():
+            _add(rows, ean, "injection_compensation", start, kwh * prices.injection)
+    if prices.gas is not None:
+        for start, kwh in rows.get((ean, "gas_kwh"), {}).items():
+            _add(rows, ean, "gas_cost", start, kwh * prices.gas)
+
+
+def offtake_quarter_hours(data: EnergyData) -> dict[str, list[Sample]]:
+    """The raw offtake (active, kWh) quarter-hours per EAN: the input of the monthly peak."""
+    result: dict[str, list[Sample]] = {}
+    for key, samples in data.series.items():
+        if (
+            key.resolution == Resolution.QUARTER_HOURLY
+            and key.direction == Direction.OFFTAKE
+            and key.register == Register.TOTAL
+            and key.unit == Unit.KWH
+        ):
+            result.setdefault(key.ean, []).extend(samples)
+    return result
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    base_sum: float  # sum of the row just before the batch (0 when none)
+    existing: dict[float, tuple[float, float]]  # start ts -> (state, sum), inside the range
+    last_start: float | None  # newest row of the statistic
+
+
+def _rows_sum(row: Mapping[str, Any]) -> float:
+    value = row.get("sum")
+    return float(value) if value is not None else 0.0
+
+
+def _read_context(
+    hass: HomeAssistant, stat_id: str, first: datetime, last: datetime
+) -> _Context:
+    """Runs in the recorder's executor: what the batch needs to know about existing rows."""
+    last_rows = get_last_statistics(hass, 1, stat_id, False, {"sum"})
+    if not last_rows:
+        return _Context(0.0, {}, None)
+    last_start = float(last_rows[stat_id][0]["start"])
+    types: set[Literal["change", "last_reset", "max", "mean", "min", "state", "sum"]] = {
+        "state",
+        "sum",
+    }
+    existing_rows = statistics_during_period(
+        hass, first, last + HOUR, {stat_id}, "hour", None, types
+    ).get(stat_id, [])
+    existing = {
+        float(row["start"]): (float(row.get("state") or 0.0), _rows_sum(row))
+        for row in existing_rows
+    }
+    base_sum = 0.0
+    # The row just before the batch: usually within a few days; widen the window if not.
+    for back in (timedelta(days=3), timedelta(days=400), None):
+        begin = first - back if back is not None else datetime.fromtimestamp(0, UTC)
+        before = statistics_during_period(
+            hass, begin, first, {stat_id}, "hour", None, {"sum"}
+        ).get(stat_id, [])
+        if before:
+            base_sum = _rows_sum(before[-1])
+            break
+    return _Context(base_sum, existing, last_start)
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What one batch changed."""
+
+    written: int = 0  # rows written (inserted or updated)
+    adjusted_from: datetime | None = None  # later rows shifted from here on
+
+
+async def async_import_series(
+    hass: HomeAssistant,
+    metadata: StatisticMetaData,
+    states: Mapping[datetime, float],
+) -> ImportResult:
+    """Upsert hourly states of one statistic, keeping the running sum continuous.
+
+    Idempotent: rows whose state and sum are already right are not written.
+    """
+    result = ImportResult()
+    if not states:
+        return result
+    stat_id = metadata["statistic_id"]
+    hours = sorted(states)
+    first, last = hours[0], hours[-1]
+    context = await get_instance(hass).async_add_executor_job(
+        _read_context, hass, stat_id, first, last
+    )
+    merged: dict[float, float] = {ts: state for ts, (state, _) in context.existing.items()}
+    for start, state in states.items():
+        merged[start.timestamp()] = state
+    running = context.base_sum
+    old_end = context.base_sum
+    to_write: list[StatisticData] = []
+    for ts in sorted(merged):
+        state = merged[ts]
+        running = round(running + state, _DECIMALS)
+        old = context.existing.get(ts)
+        if old is not None:
+            old_end = old[1]
+        if old is None or abs(old[0] - state) > _EPSILON or abs(old[1] - running) > _EPSILON:
+            to_write.append(
+                StatisticData(start=datetime.fromtimestamp(ts, UTC), state=state, sum=running)
+            )
+    if to_write:
+        async_add_external_statistics(hass, metadata, to_write)
+        result.written = len(to_write)
+    delta = round(running - old_end, _DECIMALS)
+    if (
+        context.last_start is not None
+        and context.last_start > last.timestamp()
+        and abs(delta) > _EPSILON
+    ):
+        after = last + HOUR
+        unit = metadata["unit_of_measurement"]
+        assert unit is not None
+        get_instance(hass).async_adjust_statistics(stat_id, after, delta, unit)
+        result.adjusted_from = after
+    return result
+
+
+async def async_import_rows(hass: HomeAssistant, rows: SeriesRows) -> dict[str, int]:
+    """Import every series of one batch, then wait until the recorder has committed them.
+
+    Returns rows written per statistic id. Waiting matters: the next batch reads the sums this
+    one wrote, and the caller moves its cursor only after the rows are in the database.
+    """
+    written: dict[str, int] = {}
+    for (ean, series), states in sorted(rows.items()):
+        result = await async_import_series(hass, statistic_metadata(ean, series), states)
+        written[statistic_id(ean, series)] = result.written
+    await async_wait_committed(hass)
+    return written
+
+
+async def async_import_peaks(
+    hass: HomeAssistant, ean: str, peaks: Iterable[MonthPeak], tz: tzinfo = TIMEZONE
+) -> int:
+    """One ``peak`` row per local month (at the month's start): mean = min = max = peak kW."""
+    stats = [
+        StatisticData(
+            start=local_midnight(peak.month, tz),
+            mean=peak.peak_kw,
+            min=peak.peak_kw,
+            max=peak.peak_kw,
+        )
+        for peak in sorted(peaks, key=lambda p: p.month)
+    ]
+    if stats:
+        async_add_external_statistics(hass, statistic_metadata(ean, SERIES_PEAK), stats)
+    return len(stats)
+
+
+async def async_wait_committed(hass: HomeAssistant) -> None:
+    """Wait until every task queued in the recorder so far has run and been committed.
+
+    ``Recorder.async_block_till_done`` returns at once when the queue is momentarily empty while
+    our import task is still running; a SynchronizeTask queued behind our tasks does not.
+    """
+    instance = get_instance(hass)
+    future = hass.loop.create_future()
+    instance.queue_task(SynchronizeTask(future))
+    await future
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _last_rows(hass: HomeAssistant, stat_ids: list[str], count: int) -> dict[str, list[Any]]:
+    result: dict[str, list[Any]] = {}
+    for stat_id in stat_ids:
+        rows = get_last_statistics(hass, count, stat_id, False, {"state", "sum"})
+        result[stat_id] = list(reversed(rows.get(stat_id, [])))
+    return result
+
+
+async def async_last_rows(
+    hass: HomeAssistant, stat_ids: list[str], count: int
+) -> dict[str, list[tuple[datetime, float, float]]]:
+    """The newest ``count`` rows (start, state, sum) of each statistic, oldest first."""
+    raw = await get_instance(hass).async_add_executor_job(_last_rows, hass, stat_ids, count)
+    return {
+        stat_id: [
+            (
+                datetime.fromtimestamp(float(row["start"]), UTC),
+                float(row.get("state") or 0.0),
+                _rows_sum(row),
+            )
+            for row in rows
+        ]
+        for stat_id, rows in raw.items()
+    }
+
+
+def last_complete_day(
+    rows: list[tuple[datetime, float, float]],
+    *,
+    gas: bool,
+    daily: bool,
+    tz: tzinfo = TIMEZONE,
+) -> tuple[date, float] | None:
+    """The newest local day (gas day for gas) whose every hour has a row, and its total.
+
+    Daily-only series have one row per day, so any day with a row is complete.
+    """
+    shift = timedelta(hours=GAS_DAY_START_HOUR) if gas else timedelta(0)
+    days: dict[date, list[tuple[datetime, float]]] = {}
+    for start, state, _ in rows:
+        day = (start.astimezone(tz) - shift).date()
+        days.setdefault(day, []).append((start, state))
+    for day in sorted(days, reverse=True):
+        entries = days[day]
+        if daily:
+            return day, round(sum(state for _, state in entries), _DECIMALS)
+        begin = local_midnight(day, tz)
+        end = local_midnight(day + timedelta(days=1), tz)
+        hours = round((end - begin) / HOUR)
+        if len({start for start, _ in entries}) >= hours:
+            return day, round(sum(state for _, state in entries), _DECIMALS)
+    return None
+
+
+# --- removing ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _DeleteStatisticsAfterTask(RecorderTask):
+    """Delete the rows of some statistics from a moment on (data period end moved back).
+
+    The recorder has no public call to delete rows of a statistic; this runs in the recorder's
+    own thread, in queue order with our imports, so it never races them.
+    """
+
+    statistic_ids: list[str]
+    start: datetime
+
+    @override
+    def run(self, instance: Recorder) -> None:
+        start_ts = self.start.timestamp()
+        with session_scope(session=instance.get_session()) as session:
+            metadata = instance.statistics_meta_manager.get_many(
+                session, statistic_ids=set(self.statistic_ids)
+            )
+            metadata_ids = [metadata_id for metadata_id, _ in metadata.values()]
+            if not metadata_ids:
+                return
+            for table in (Statistics, StatisticsShortTerm):
+                session.query(table).filter(
+                    table.metadata_id.in_(metadata_ids), table.start_ts >= start_ts
+                ).delete(synchronize_session=False)
+
+
+def _entry_statistic_ids(hass: HomeAssistant, eans: set[str]) -> list[str]:
+    metadata = get_metadata(hass, statistic_source=DOMAIN)
+    prefixes = tuple(f"{DOMAIN}:{ean}_".lower() for ean in eans)
+    return sorted(stat_id for stat_id in metadata if stat_id.startswith(prefixes))
+
+
+async def async_statistic_ids_for(hass: HomeAssistant, eans: Iterable[str]) -> list[str]:
+    """Every statistic id of these EANs that exists in the recorder."""
+    ean_set = set(eans)
+    if not ean_set:
+        return []
+    return await get_instance(hass).async_add_executor_job(
+        _entry_statistic_ids, hass, ean_set
+    )
+
+
+async def async_delete_statistics_after(
+    hass: HomeAssistant, eans: Iterable[str], start: datetime
+) -> list[str]:
+    """Delete every row starting at or after ``start`` of these EANs' statistics.
+
+    Earlier rows keep their sums (nothing before the cut changes). Returns the ids touched.
+    """
+    stat_ids = await async_statistic_ids_for(hass, eans)
+    if stat_ids:
+        get_instance(hass).queue_task(_DeleteStatisticsAfterTask(stat_ids, start))
+        await async_wait_committed(hass)
+    return stat_ids
+
+
+async def async_clear_statistics_for(hass: HomeAssistant, eans: Iterable[str]) -> list[str]:
+    """Remove every statistic (rows and metadata) of these EANs."""
+    stat_ids = await async_statistic_ids_for(hass, eans)
+    if stat_ids:
+        get_instance(hass).async_clear_statistics(stat_ids)
+        await async_wait_committed(hass)
+    return stat_ids
+
+
+async def async_clear_entry_statistics(hass: HomeAssistant, entry: Any) -> list[str]:
+    """Remove every statistic of a config entry's meters, submeters included.
+
+    Called from ``async_remove_entry`` (never on unload or reload). The submeter EANs are read
+    from the entry's cursor Store, which must therefore be removed after this call.
+    """
+    eans: set[str] = set(cast(list[str], entry.options.get("eans", [])))
+    store = CursorStore(hass, entry.entry_id)
+    cursors = await store.async_load()
+    for ean, cursor in cursors.eans.items():
+        eans.add(ean)
+        eans.update(cursor.sub_eans)
+    LOGGER.debug("Clearing the statistics of %s", sorted(eans))
+    return await async_clear_statistics_for(hass, eans)
