@@ -93,6 +93,7 @@ from .statistics import (
 )
 
 MAX_CHUNK: Final = timedelta(days=185)
+CHUNK_DAYS = 185  # local days per request (tests use fewer)
 POLL_OVERLAP: Final = timedelta(hours=2)
 INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months back (A18)
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
@@ -186,7 +187,7 @@ def floor_local_midnight(moment: datetime) -> datetime:
 
 def chunk_end(start: datetime, limit: datetime) -> datetime:
     """End of the chunk starting at ``start``: a local midnight ≤185 days on, or ``limit``."""
-    day = local_day(start, TIMEZONE) + timedelta(days=185)
+    day = local_day(start, TIMEZONE) + timedelta(days=CHUNK_DAYS)
     end = local_midnight(day, TIMEZONE)
     while end - start > MAX_CHUNK:  # a DST change inside the chunk can add an hour
         day -= timedelta(days=1)
