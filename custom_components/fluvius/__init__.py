@@ -1,0 +1,132 @@
+"""Fluvius Energy: metering data of the Fluvius API for professional users in Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
+
+from .api.errors import (
+    FluviusAuthError,
+    FluviusConnectionError,
+    FluviusError,
+    FluviusForbiddenError,
+    FluviusPayloadError,
+    FluviusRateLimitError,
+    FluviusServerError,
+    FluviusSubscriptionKeyError,
+)
+from .const import CONF_EANS, DOMAIN
+from .coordinator import FluviusConfigEntry, FluviusCoordinator, FluviusData, _choose_mandates
+from .cursors import async_remove_cursor_store
+from .helpers import create_client
+from .repairs import async_delete_entry_issues, async_update_mandate_issues
+from .statistics import async_clear_entry_statistics
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+
+def _not_ready(err: FluviusError) -> ConfigEntryNotReady:
+    """A transient failure of the validation call: Home Assistant retries the setup."""
+    if isinstance(err, FluviusForbiddenError):
+        key = "forbidden"
+    elif isinstance(err, FluviusRateLimitError):
+        key = "rate_limited"
+    elif isinstance(err, FluviusServerError):
+        key = "server_error"
+    elif isinstance(err, FluviusConnectionError):
+        key = "cannot_connect"
+    elif isinstance(err, FluviusPayloadError):
+        key = "invalid_response"
+    else:
+        key = "api_error"
+    return ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"error": err.message},
+    )
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> bool:
+    """Check the credentials with one GET Mandate, then start the coordinator and the sensors."""
+    client = create_client(hass, entry.data)
+    try:
+        raw_mandates = list(await client.get_mandates())
+    except (FluviusAuthError, FluviusSubscriptionKeyError) as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="invalid_auth"
+        ) from err
+    except FluviusError as err:
+        raise _not_ready(err) from err
+    except TimeoutError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="cannot_connect"
+        ) from err
+
+    async_remove_stale_devices(hass, entry)
+    async_update_mandate_issues(hass, entry, raw_mandates, dt_util.utcnow())
+
+    mandates = _choose_mandates(raw_mandates)
+    coordinator = FluviusCoordinator(hass, entry, client, mandates)
+    entry.runtime_data = FluviusData(client=client, coordinator=coordinator, mandates=mandates)
+    await coordinator.async_config_entry_first_refresh()
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> bool:
+    """Stop the sensors; the coordinator's timers and background tasks end with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
+    """The entry is deleted: remove its statistics, its cursor Store and its repair issues.
+
+    Never on unload or reload: statistics survive restarts, reloads and reconfiguration.
+    """
+    await async_clear_entry_statistics(hass, entry)
+    await async_remove_cursor_store(hass, entry.entry_id)
+    async_delete_entry_issues(hass, entry.entry_id)
+
+
+def _device_ean(device: dr.DeviceEntry) -> str | None:
+    for domain, identifier in device.identifiers:
+        if domain == DOMAIN:
+            return identifier
+    return None
+
+
+def _kept_devices(devices: list[dr.DeviceEntry], selected: set[str]) -> set[str]:
+    """Ids of the devices of selected meters and of their submeters (``via_device``)."""
+    kept = {device.id for device in devices if _device_ean(device) in selected}
+    changed = True
+    while changed:
+        changed = False
+        for device in devices:
+            if device.id not in kept and device.via_device_id in kept:
+                kept.add(device.id)
+                changed = True
+    return kept
+
+
+@callback
+def async_remove_stale_devices(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
+    """Remove the devices of meters deselected in the options (with their submeters)."""
+    registry = dr.async_get(hass)
+    devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    kept = _kept_devices(devices, set(entry.options.get(CONF_EANS, [])))
+    for device in devices:
+        if device.id not in kept:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: FluviusConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Allow deleting a device from the UI only when its meter is no longer selected."""
+    registry = dr.async_get(hass)
+    devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
+    return device.id not in _kept_devices(devices, set(entry.options.get(CONF_EANS, [])))

@@ -1,0 +1,56 @@
+"""Small helpers shared by setup, the config flow and diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api.client import FluviusClient
+from .api.endpoints import Endpoints, Environment
+from .const import (
+    CONF_BASE_URL,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_ENVIRONMENT,
+    CONF_SCOPE,
+    CONF_SUBSCRIPTION_KEY,
+    CONF_TENANT_ID,
+    CONF_TOKEN_URL,
+)
+
+
+def endpoints_from_data(data: Mapping[str, Any]) -> Endpoints:
+    """The addresses of the entry's environment (custom: the ones the user entered)."""
+    return Endpoints.for_environment(
+        data[CONF_ENVIRONMENT],
+        base_url=data.get(CONF_BASE_URL),
+        token_url=data.get(CONF_TOKEN_URL),
+    )
+
+
+def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> FluviusClient:
+    """A Fluvius API client for config entry data, on Home Assistant's shared HTTP session."""
+    return FluviusClient(
+        async_get_clientsession(hass),
+        endpoints_from_data(data),
+        tenant_id=data[CONF_TENANT_ID],
+        client_id=data[CONF_CLIENT_ID],
+        client_secret=data[CONF_CLIENT_SECRET],
+        scope=data[CONF_SCOPE],
+        subscription_key=data[CONF_SUBSCRIPTION_KEY],
+    )
+
+
+def unique_id_for(data: Mapping[str, Any]) -> str:
+    """One entry per environment and API client (architecture.md: lower case)."""
+    return f"{Environment(data[CONF_ENVIRONMENT]).value}_{data[CONF_CLIENT_ID]}".lower()
+
+
+def mask_client_id(client_id: str) -> str:
+    """Enough of the client ID to recognise it, not enough to use it."""
+    if len(client_id) <= 8:
+        return client_id[:2] + "***"
+    return f"{client_id[:4]}***{client_id[-4:]}"
