@@ -1,0 +1,155 @@
+"""Revisions, duplicates, overlaps, gaps and late data: sums stay exact, nothing is counted twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+
+from custom_components.fluvius.api.models import PeriodType
+from custom_components.fluvius.const import TIMEZONE
+from custom_components.fluvius.statistics import (
+    async_import_rows,
+    async_import_series,
+    rows_from_energy,
+    statistic_id,
+    statistic_metadata,
+)
+from homeassistant.core import HomeAssistant
+
+from .conftest import Setup, utc
+from .fake_api import FakeFluvius, local_midnight, mock_meter
+from .helpers import assert_matches_truth, read_rows
+
+DIGITAL_QH = "541440110000000002"
+
+
+@pytest.mark.freeze_time("2025-06-20T09:30:00Z")
+async def test_revision_months_back_shifts_every_later_sum(
+    hass: HomeAssistant,
+    setup: Setup,
+    fake: FakeFluvius,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A quarter-hour revised ~3 months back: that hour and every later sum move by the delta."""
+    monkeypatch.setattr("custom_components.fluvius.coordinator.CHUNK_DAYS", 40)
+    fake.add(mock_meter(DIGITAL_QH))
+    coordinator = await setup([DIGITAL_QH], backfill_days=110)
+    cursor = coordinator.cursors.get(DIGITAL_QH)
+    start = cursor.backfill_from
+    before = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))
+
+    revised_qh = utc(2025, 3, 20, 13, 45)
+    old = fake.base_value(DIGITAL_QH, "offtake", revised_qh)
+    fake.revise(DIGITAL_QH, "offtake", revised_qh, old + 1.25, at=utc(2025, 6, 20, 15))
+    freezer.move_to("2025-06-21T09:30:00Z")
+    await coordinator.async_poll_now()
+    assert coordinator.last_update_success
+
+    end = utc(2025, 6, 21, 9)
+    after = await assert_matches_truth(hass, fake, DIGITAL_QH, "offtake", start, end)
+    await assert_matches_truth(hass, fake, DIGITAL_QH, "injection", start, end)
+    old_by_start = {row[0]: row for row in before}
+    hour = revised_qh.replace(minute=0)
+    for row_start, state, total in after:
+        if row_start not in old_by_start:
+            continue  # the day that arrived with this poll
+        old_state, old_sum = old_by_start[row_start][1:]
+        if row_start < hour:
+            assert (state, total) == (old_state, old_sum)
+        else:
+            expected_state = old_state + (1.25 if row_start == hour else 0)
+            assert abs(state - expected_state) < 1e-9
+            assert abs(total - (old_sum + 1.25)) < 1e-6
+    # The revision's day was fetched again with readTime (whole local day), nothing else older.
+    refetches = [r for r in fake.requests if r[0] == PeriodType.READ_TIME and r[2] > start]
+    assert any(r[2] == local_midnight(revised_qh.astimezone(TIMEZONE).date()) for r in refetches)
+
+
+@pytest.mark.freeze_time("2025-05-10T09:30:00Z")
+async def test_same_payload_twice_changes_nothing(
+    hass: HomeAssistant, setup: Setup, fake: FakeFluvius
+) -> None:
+    """Importing the same response again writes no row; overlapping polls neither."""
+    fake.add(mock_meter(DIGITAL_QH))
+    coordinator = await setup([DIGITAL_QH], backfill_days=6)
+    cursor = coordinator.cursors.get(DIGITAL_QH)
+    data = await fake.get_energy(
+        DIGITAL_QH, PeriodType.READ_TIME, cursor.backfill_from, cursor.backfill_to
+    )
+    rows = rows_from_energy(data, hourly_access=True)
+    written = await async_import_rows(hass, rows)
+    assert set(written.values()) == {0}
+
+    # An overlapping chunk (the last two local days again): no change either.
+    two_days_back = (cursor.backfill_to - timedelta(days=2)).astimezone(TIMEZONE).date()
+    overlap = await fake.get_energy(
+        DIGITAL_QH, PeriodType.READ_TIME, local_midnight(two_days_back), cursor.backfill_to
+    )
+    written = await async_import_rows(hass, rows_from_energy(overlap, hourly_access=True))
+    assert set(written.values()) == {0}
+
+    # The same poll twice (the second window lies inside the first): nothing written.
+    await coordinator.async_poll_now()
+    rows_before = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))
+    cursor.last_insert_poll = cursor.backfill_to
+    total_before = cursor.rows_written
+    await coordinator.async_poll_now()
+    assert cursor.rows_written == total_before
+    assert await read_rows(hass, statistic_id(DIGITAL_QH, "offtake")) == rows_before
+    await assert_matches_truth(
+        hass, fake, DIGITAL_QH, "offtake", cursor.backfill_from, cursor.backfill_to
+    )
+
+
+@pytest.mark.freeze_time("2025-05-10T09:30:00Z")
+async def test_import_series_only_rewrites_from_the_changed_hour(hass: HomeAssistant) -> None:
+    """The writer itself: an insert in the middle rewrites that range, shifts the rest."""
+    meta = statistic_metadata("541440110000000009", "offtake")
+    hours = [utc(2025, 5, 1) + timedelta(hours=i) for i in range(48)]
+    first = await async_import_series(hass, meta, {h: 1.0 for h in hours if h.hour != 5})
+    assert first.written == 46
+    await async_import_rows(hass, {})  # waits for the recorder
+    # The late hour 05:00 on day one arrives: rows from there to the end of the batch change.
+    late = await async_import_series(hass, meta, {hours[5]: 2.5})
+    assert late.written == 1
+    assert late.adjusted_from == hours[6]
+    await async_import_rows(hass, {})
+    rows = await read_rows(hass, meta["statistic_id"])
+    assert len(rows) == 47
+    assert rows[-1][2] == pytest.approx(46 + 2.5, abs=1e-9)
+    assert [r[2] for r in rows[:6]] == [1, 2, 3, 4, 5, 7.5]
+    # Again: nothing to do.
+    again = await async_import_series(hass, meta, {hours[5]: 2.5})
+    assert (again.written, again.adjusted_from) == (0, None)
+
+
+@pytest.mark.freeze_time("2025-05-12T09:30:00Z")
+async def test_gaps_and_late_data(
+    hass: HomeAssistant, setup: Setup, fake: FakeFluvius, freezer: FrozenDateTimeFactory
+) -> None:
+    """A day that arrives three days late, and quarter-hours that never arrive, stay exact."""
+    late_day = utc(2025, 5, 9, 12).astimezone(TIMEZONE).date()
+    fake.late_days[late_day] = timedelta(days=3)
+    never = {utc(2025, 5, 6, 10, 15), utc(2025, 5, 6, 10, 30)}
+    fake.missing |= {(DIGITAL_QH, t) for t in never}
+    fake.add(mock_meter(DIGITAL_QH))
+    coordinator = await setup([DIGITAL_QH], backfill_days=8)
+    cursor = coordinator.cursors.get(DIGITAL_QH)
+    start = cursor.backfill_from
+    rows = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))
+    assert not [r for r in rows if r[0].astimezone(TIMEZONE).date() == late_day]
+    await assert_matches_truth(hass, fake, DIGITAL_QH, "offtake", start, cursor.backfill_to)
+    # The partial hour (two of four quarter-hours) is there with what arrived.
+    assert utc(2025, 5, 6, 10) in {r[0] for r in rows}
+
+    for _ in range(4):
+        freezer.tick(timedelta(days=1))
+        await coordinator.async_poll_now()
+    end = utc(2025, 5, 16, 9)
+    rows = await assert_matches_truth(hass, fake, DIGITAL_QH, "offtake", start, end)
+    assert len([r for r in rows if r[0].astimezone(TIMEZONE).date() == late_day]) == 24
+    # The retry: while yesterday is incomplete a second poll is planned the same day.
+    assert coordinator.next_poll is not None
