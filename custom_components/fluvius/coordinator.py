@@ -80,6 +80,7 @@ from .repairs import (
     async_update_mandate_issues,
 )
 from .statistics import (
+    GAS_DAY_START_HOUR,
     Prices,
     async_delete_statistics_after,
     async_import_peaks,
@@ -174,24 +175,34 @@ def _choose_mandates(mandates: Sequence[Mandate]) -> dict[str, Mandate]:
     return result
 
 
-def ceil_local_midnight(moment: datetime) -> datetime:
-    """The first local midnight at or after ``moment`` (UTC)."""
-    day = local_day(moment, TIMEZONE)
-    midnight = local_midnight(day, TIMEZONE)
-    return midnight if midnight >= moment else local_midnight(day + timedelta(days=1), TIMEZONE)
+def day_boundary(day: date, hour: int = 0) -> datetime:
+    """The UTC instant a local day starts: midnight, or 06:00 for the gas day."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=TIMEZONE).astimezone(UTC)
 
 
-def floor_local_midnight(moment: datetime) -> datetime:
-    return local_midnight(local_day(moment, TIMEZONE), TIMEZONE)
+def boundary_day(moment: datetime, hour: int = 0) -> date:
+    """The local (gas) day an instant falls in."""
+    return (moment.astimezone(TIMEZONE) - timedelta(hours=hour)).date()
 
 
-def chunk_end(start: datetime, limit: datetime) -> datetime:
-    """End of the chunk starting at ``start``: a local midnight ≤185 days on, or ``limit``."""
-    day = local_day(start, TIMEZONE) + timedelta(days=CHUNK_DAYS)
-    end = local_midnight(day, TIMEZONE)
+def ceil_local_midnight(moment: datetime, hour: int = 0) -> datetime:
+    """The first local day start at or after ``moment`` (UTC)."""
+    day = boundary_day(moment, hour)
+    start = day_boundary(day, hour)
+    return start if start >= moment else day_boundary(day + timedelta(days=1), hour)
+
+
+def floor_local_midnight(moment: datetime, hour: int = 0) -> datetime:
+    return day_boundary(boundary_day(moment, hour), hour)
+
+
+def chunk_end(start: datetime, limit: datetime, hour: int = 0) -> datetime:
+    """End of the chunk starting at ``start``: a local day start ≤185 days on, or ``limit``."""
+    day = boundary_day(start, hour) + timedelta(days=CHUNK_DAYS)
+    end = day_boundary(day, hour)
     while end - start > MAX_CHUNK:  # a DST change inside the chunk can add an hour
         day -= timedelta(days=1)
-        end = local_midnight(day, TIMEZONE)
+        end = day_boundary(day, hour)
     return min(end, limit)
 
 
@@ -267,6 +278,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         mandate = self.mandates.get(ean)
         return mandate is None or mandate.data_service_type != DataServiceType.DAILY
 
+    def _day_hour(self, ean: str) -> int:
+        """Chunks and refetches follow gas days (06:00 local) for gas, local midnights else."""
+        mandate = self.mandates.get(ean)
+        energy = self.cursors.get(ean).energy_type or (mandate.energy_type if mandate else None)
+        return GAS_DAY_START_HOUR if energy == EnergyType.GAS else 0
+
     def _backfill_days(self) -> int:
         days = int(self.config_entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS))
         return max(1, min(days, MAX_BACKFILL_DAYS))
@@ -320,7 +337,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         """Fix the backfill window the first time an EAN is seen."""
         if cursor.backfill_to is not None:
             return
-        start = ceil_local_midnight(now - timedelta(days=self._backfill_days()))
+        start = ceil_local_midnight(
+            now - timedelta(days=self._backfill_days()), self._day_hour(ean)
+        )
         end = now.replace(minute=0, second=0, microsecond=0)
         mandate = self.mandates.get(ean)
         if mandate is not None:
@@ -381,7 +400,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         cursor = self.cursors.get(ean)
         assert cursor.backfilled_until is not None and cursor.backfill_to is not None
         start = cursor.backfilled_until
-        end = chunk_end(start, cursor.backfill_to)
+        end = chunk_end(start, cursor.backfill_to, self._day_hour(ean))
         if end <= start:
             cursor.backfilled_until = cursor.backfill_to
             await self._store.async_save(self.cursors)
@@ -480,7 +499,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         cursor = self.cursors.get(ean)
         if cursor.data_period_to is not None and cursor.data_period_to <= now:
             return False
-        today = floor_local_midnight(now)
+        today = floor_local_midnight(now, self._day_hour(ean))
         return cursor.last_data is None or cursor.last_data < today
 
     async def _async_poll_ean(self, ean: str, now: datetime) -> None:
@@ -491,15 +510,16 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         if end <= start:
             return
         inserted = await self._async_request(ean, PeriodType.INSERT_TIME, start, end, "poll")
-        days = self._affected_days(ean, inserted, now)
+        hour = self._day_hour(ean)
+        days = self._affected_days(ean, inserted, now, hour)
         for first, last in self._day_runs(days):
-            fetch_start = local_midnight(first, TIMEZONE)
-            fetch_end = min(local_midnight(last + timedelta(days=1), TIMEZONE), end)
+            fetch_start = day_boundary(first, hour)
+            fetch_end = min(day_boundary(last + timedelta(days=1), hour), end)
             mandate = self.mandates.get(ean)
             if mandate is not None and mandate.data_period_from is not None:
                 fetch_start = max(fetch_start, mandate.data_period_from)
             while fetch_start < fetch_end:
-                chunk_stop = chunk_end(fetch_start, fetch_end)
+                chunk_stop = chunk_end(fetch_start, fetch_end, hour)
                 data = await self._async_request(
                     ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
                 )
@@ -508,8 +528,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         cursor.last_insert_poll = end
         await self._async_load_last_values(ean, cursor)
 
-    def _affected_days(self, ean: str, data: EnergyData, now: datetime) -> set[date]:
-        """The local days (gas values: by their start too) an insertTime answer touches."""
+    def _affected_days(
+        self, ean: str, data: EnergyData, now: datetime, hour: int
+    ) -> set[date]:
+        """The local days (gas days for gas) an insertTime answer touches."""
         cursor = self.cursors.get(ean)
         limit = now
         if cursor.data_period_to is not None:
@@ -519,10 +541,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             for sample in samples:
                 if sample.start >= limit:
                     continue
-                days.add(local_day(sample.start, TIMEZONE))
+                days.add(boundary_day(sample.start, hour))
                 if key.resolution == Resolution.DAILY:
-                    # A daily value can end on the next local day (gas day 06:00-06:00).
-                    days.add(local_day(sample.end - timedelta(seconds=1), TIMEZONE))
+                    # A daily value may not follow our day boundaries (A20): take both ends.
+                    days.add(boundary_day(sample.end - timedelta(seconds=1), hour))
         return days
 
     @staticmethod
@@ -560,7 +582,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             if moved_back and end is not None:
                 await self._async_purge_after(ean, cursor, end)
                 async_set_data_period_moved(
-                    self.hass, self.config_entry, ean, end, floor_local_midnight(end)
+                    self.hass,
+                    self.config_entry,
+                    ean,
+                    end,
+                    floor_local_midnight(end, self._day_hour(ean)),
                 )
             cursor.data_period_to = end
         runtime: FluviusData | None = getattr(self.config_entry, "runtime_data", None)
@@ -570,7 +596,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
 
     async def _async_purge_after(self, ean: str, cursor: EanCursor, end: datetime) -> None:
         """The spec's deletion obligation: remove what was measured from ``end`` on."""
-        cut = floor_local_midnight(end)
+        cut = floor_local_midnight(end, self._day_hour(ean))
         eans = [ean, *cursor.sub_eans]
         LOGGER.info("Data period of %s now ends %s: removing its data from %s", ean, end, cut)
         await async_delete_statistics_after(self.hass, eans, cut)
