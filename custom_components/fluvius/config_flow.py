@@ -488,11 +488,23 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
 class FluviusOptionsFlow(OptionsFlowWithReload):
     """Meters, history depth and prices; the entry reloads when they change."""
 
+    _mandates: list[Mandate] | None = None
+
     async def _async_mandates(self) -> tuple[str | None, list[Mandate]]:
+        """The current mandates, read once per options flow.
+
+        From the API, so that new mandates show up and Requested/Rejected ones can be
+        explained; when the API cannot be reached, a loaded entry's last known ones do.
+        """
+        if self._mandates is not None:
+            return None, self._mandates
         entry = self.config_entry
-        if entry.state is ConfigEntryState.LOADED:
-            return None, list(entry.runtime_data.mandates)
-        return await _async_validate(self.hass, entry.data)
+        error, mandates = await _async_validate(self.hass, entry.data)
+        if error is not None and entry.state is ConfigEntryState.LOADED:
+            error, mandates = None, list(entry.runtime_data.mandates.values())
+        if error is None:
+            self._mandates = mandates
+        return error, mandates
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The one options step."""

@@ -6,7 +6,7 @@ The client is patched with ``autospec`` where the integration creates it
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import AsyncMock, MagicMock, patch
@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fluvius.api.models import (
     DataServiceType,
+    EnergyData,
     EnergyType,
     Mandate,
     MandateStatus,
@@ -121,6 +122,10 @@ def mock_client(mandates: list[Mandate]) -> Generator[MagicMock]:
     with patch("custom_components.fluvius.helpers.FluviusClient", autospec=True) as client_class:
         client = client_class.return_value
         client.get_mandates.return_value = mandates
+        # No measurements: the background backfill finishes at once without statistics.
+        client.get_energy.side_effect = lambda ean, *args, **kwargs: EnergyData(
+            ean=ean, energy_type=None, headpoint_type="metering-on-meter"
+        )
         yield client
 
 
@@ -141,3 +146,20 @@ def mock_config_entry() -> MockConfigEntry:
         options={CONF_EANS: [EAN_ELECTRICITY, EAN_GAS], CONF_BACKFILL_DAYS: DEFAULT_BACKFILL_DAYS},
         entry_id="01JFLUVIUSENTRY000000000000",
     )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: Any, mock_client: MagicMock, mock_config_entry: MockConfigEntry
+) -> AsyncGenerator[MockConfigEntry]:
+    """The entry set up with the real coordinator and sensors on the mocked client."""
+    from homeassistant.config_entries import ConfigEntryState
+
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    yield mock_config_entry
+    if mock_config_entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()

@@ -233,6 +233,12 @@ async def test_custom_environment(
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
+        {CONF_BASE_URL: "http://[::1", CONF_TOKEN_URL: "https://login.example.com/t"},
+    )
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
         {
             CONF_BASE_URL: "http://api.example.com/v1",
             CONF_TOKEN_URL: "http://[::1]:8080/{tenant_id}/token",
@@ -511,3 +517,10 @@ async def test_flow_validation_uses_entry_data(hass: HomeAssistant, mock_client:
     kwargs = client_class.call_args.kwargs
     assert kwargs["client_secret"] == USER_INPUT[CONF_CLIENT_SECRET]
     assert kwargs["subscription_key"] == USER_INPUT[CONF_SUBSCRIPTION_KEY]
+
+
+def test_mask_client_id() -> None:
+    from custom_components.fluvius.helpers import mask_client_id
+
+    assert mask_client_id(CLIENT_ID) == "0a1b***6789"
+    assert mask_client_id("short") == "sh***"
