@@ -1,0 +1,176 @@
+"""``python -m demo`` (what ``scripts/demo`` runs inside the toolchain).
+
+Starts the Fluvius API stand-in and a real Home Assistant, completes onboarding, adds the Fluvius
+integration through its config flow, points the Energy dashboard at our statistics, prints the
+address and the login, and keeps both running until Ctrl-C. A second run reuses the state
+directory: same user, same entry, same statistics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from contextlib import suppress
+import os
+from pathlib import Path
+import shutil
+import signal
+import sys
+import time
+
+import aiohttp
+
+from demo.provision import FluviusStatistics, HomeAssistantClient, ProvisionError
+from demo.stack import (
+    DEFAULT_STATE_DIR,
+    DEMO_NAME,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    DemoStack,
+    StackError,
+)
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)  # noqa: T201 - the demo talks to a person
+
+
+async def provision(
+    client: HomeAssistantClient, stack: DemoStack, started: float
+) -> FluviusStatistics:
+    created = await client.onboard(DEMO_NAME, DEMO_USERNAME, DEMO_PASSWORD)
+    _say("Onboarding done, demo user created." if created else "Logged in as the demo user.")
+    await client.wait_running()
+    await client.set_advanced_mode()
+    if created:
+        await asyncio.sleep(2)  # the core_config step creates its extras in background tasks
+    await client.remove_onboarding_extras()
+    entries = await client.fluvius_entries()
+    if entries:
+        entry = entries[0]
+        _say(f"Reusing the Fluvius entry {entry['title']!r} ({entry['state']}).")
+    else:
+        result = await client.add_fluvius_entry(stack.credentials())
+        meters = ", ".join(result.get("options", {}).get("eans", [])) or "?"
+        _say(
+            f"Fluvius integration added through its config flow: {result['title']} "
+            f"(meters {meters})."
+        )
+    _say("Waiting for the first statistics (the backfill runs in the background) ...")
+    statistics = await client.wait_statistics(within=300)
+    prefs = statistics.energy_prefs()
+    current = await client.energy_prefs()
+    if current.get("energy_sources") != prefs["energy_sources"]:
+        await client.save_energy_prefs(prefs)
+        _say("Energy dashboard configured: grid offtake and injection, solar, gas.")
+    _say(f"Ready in {time.monotonic() - started:.0f} s.")
+    return statistics
+
+
+async def watch(
+    stack: DemoStack,
+    client: HomeAssistantClient,
+    statistics: FluviusStatistics,
+    stop: asyncio.Event,
+) -> None:
+    """Report when yesterday is imported; notice when a process dies."""
+    reported = False
+    while not stop.is_set():
+        for name, process in stack.processes.items():
+            if process.poll() is not None:
+                _say(
+                    f"{name} exited with code {process.returncode}; stopping. Logs in "
+                    f"{stack.state_dir}."
+                )
+                stop.set()
+                return
+        if not reported:
+            with suppress(ProvisionError, aiohttp.ClientError, TimeoutError):
+                rows = await client.yesterday_rows(statistics.all_ids)
+                if all(rows.get(statistic_id) for statistic_id in statistics.all_ids):
+                    _say("History imported up to yesterday: the Energy dashboard is complete.")
+                    reported = True
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 5)
+
+
+async def run(stack: DemoStack, started: float) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=180)) as session:
+        client = HomeAssistantClient(stack.hass_url, session)
+        try:
+            statistics = await provision(client, stack, started)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            _say("")
+            _say(f"  Home Assistant:   {stack.hass_url}/energy")
+            _say(f"  Login:            {DEMO_USERNAME} / {DEMO_PASSWORD}")
+            _say(f"  Fluvius stand-in: {stack.sandbox_url} (logs and state in {stack.state_dir})")
+            _say("")
+            _say("Press Ctrl-C to stop.")
+            await watch(stack, client, statistics, stop)
+        finally:
+            await client.close()
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signum)
+
+
+def main() -> int:
+    # Our children run in their own sessions (we stop them in order): a SIGTERM or SIGHUP must
+    # reach the clean-up below as well as Ctrl-C does.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("FLUVIUS_DEMO_DIR", DEFAULT_STATE_DIR)),
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("FLUVIUS_DEMO_PORT", "8123")),
+        help="Home Assistant's port on 127.0.0.1 (default 8123)",
+    )
+    parser.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=int(os.environ.get("FLUVIUS_SANDBOX_PORT", "8765")),
+        help="the stand-in's port on the first run (default 8765)",
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="forget the previous demo state (user, entry, statistics)",
+    )
+    args = parser.parse_args()
+
+    if args.reset and args.state_dir.exists():
+        shutil.rmtree(args.state_dir)
+    started = time.monotonic()
+    stack = DemoStack.for_state_dir(args.state_dir, args.port, args.sandbox_port)
+    _say(
+        f"Starting the Fluvius API stand-in on {stack.sandbox_url} and Home Assistant on "
+        f"{stack.hass_url} ..."
+    )
+    try:
+        stack.start()
+        _say(f"Both are up after {time.monotonic() - started:.0f} s; setting up Home Assistant.")
+        asyncio.run(run(stack, started))
+    except (StackError, ProvisionError) as err:
+        _say(f"demo: {err}")
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _say("Stopping Home Assistant and the stand-in ...")
+        stack.stop()
+        _say("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,318 @@
+"""Start and stop the demo's two processes: the Fluvius API stand-in and Home Assistant.
+
+Both are plain subprocesses of the current Python (the toolchain's), each in its own process
+group, listening on 127.0.0.1 only. Home Assistant gets a minimal configuration: the components
+the Energy dashboard needs, picked one by one (``default_config`` pulls in dozens of integrations,
+some of which want the network), and the project's ``custom_components/fluvius`` linked into its
+configuration directory. It runs with ``--skip-pip``: every requirement, the frontend included,
+comes from the bootstrap, nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass, field
+import json
+import os
+from pathlib import Path
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import IO, Final
+import urllib.error
+import urllib.request
+
+PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
+DEFAULT_STATE_DIR: Final = PROJECT_DIR / ".demo"
+
+# The stand-in's default credentials (fluvius_sandbox --demo).
+SANDBOX_TENANT_ID: Final = "sandbox-tenant"
+SANDBOX_CLIENT_ID: Final = "sandbox-client"
+SANDBOX_CLIENT_SECRET: Final = "sandbox-secret"  # noqa: S105 - the stand-in's public demo secret
+SANDBOX_SCOPE: Final = "api://fluvius-sandbox/.default"
+SANDBOX_SUBSCRIPTION_KEY: Final = "sandbox-subscription-key"
+SANDBOX_API_PATH: Final = "/ext/mijnfluvius-profnetgebruiker-sbx/v1"
+
+# The demo's Home Assistant user (printed by scripts/demo).
+DEMO_NAME: Final = "Fluvius Demo"
+DEMO_USERNAME: Final = "demo"
+DEMO_PASSWORD: Final = "fluvius-demo"  # noqa: S105 - a throw-away local demo account
+
+CONFIGURATION_YAML: Final = """\
+# Written by the Fluvius demo (demo/stack.py); rewritten at every start.
+# Only the components the Energy dashboard needs, picked one by one.
+homeassistant:
+  name: Fluvius demo
+  latitude: 51.0543
+  longitude: 3.7174
+  elevation: 10
+  unit_system: metric
+  time_zone: Europe/Brussels
+  currency: EUR
+  country: BE
+  language: en
+
+http:
+  server_host: 127.0.0.1
+  server_port: {hass_port}
+
+auth:
+config:
+energy:
+frontend:
+history:
+recorder:
+  commit_interval: 1
+
+logger:
+  default: warning
+  logs:
+    custom_components.fluvius: info
+    # Home Assistant sets up camera and ffmpeg by default; the toolchain has neither the ffmpeg
+    # binary nor libturbojpeg, which the Energy dashboard does not need.
+    haffmpeg: critical
+    homeassistant.components.camera.img_util: critical
+"""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (installed by scripts/bootstrap), or None."""
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if Path(candidate).exists():
+            return candidate
+    return None
+
+
+class StackError(RuntimeError):
+    """A process of the stack did not start; the message points at its log."""
+
+
+@dataclass
+class DemoStack:
+    """The stand-in and Home Assistant for one state directory.
+
+    ``state_dir`` holds Home Assistant's configuration directory (``config/``), the logs and the
+    ports chosen on the first run (``ports.json``): the Fluvius entry stores the stand-in's
+    address, so a second run must use the same stand-in port.
+    """
+
+    state_dir: Path
+    hass_port: int
+    sandbox_port: int
+    sandbox_args: list[str] = field(default_factory=list)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _logs: list[IO[bytes]] = field(default_factory=list)
+
+    # --- addresses -----------------------------------------------------------------------------
+
+    @property
+    def config_dir(self) -> Path:
+        return self.state_dir / "config"
+
+    @property
+    def hass_url(self) -> str:
+        return f"http://127.0.0.1:{self.hass_port}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.sandbox_url + SANDBOX_API_PATH
+
+    @property
+    def token_url(self) -> str:
+        # The integration puts the tenant ID where {tenant_id} stands.
+        return self.sandbox_url + "/{tenant_id}/oauth2/v2.0/token"
+
+    def credentials(self) -> dict[str, str]:
+        """The config flow's ``user`` and ``custom`` step inputs for this stand-in."""
+        return {
+            "environment": "custom",
+            "tenant_id": SANDBOX_TENANT_ID,
+            "client_id": SANDBOX_CLIENT_ID,
+            "client_secret": SANDBOX_CLIENT_SECRET,
+            "scope": SANDBOX_SCOPE,
+            "subscription_key": SANDBOX_SUBSCRIPTION_KEY,
+            "base_url": self.api_base_url,
+            "token_url": self.token_url,
+        }
+
+    # --- set-up ------------------------------------------------------------------------------
+
+    @classmethod
+    def for_state_dir(
+        cls, state_dir: Path, hass_port: int | None = None, sandbox_port: int | None = None
+    ) -> DemoStack:
+        """Reuse the ports of an earlier run in ``state_dir``; else the given or free ones."""
+        state_dir.mkdir(parents=True, exist_ok=True)
+        ports_file = state_dir / "ports.json"
+        saved: dict[str, int] = {}
+        if ports_file.exists():
+            with suppress(ValueError, OSError):
+                saved = json.loads(ports_file.read_text())
+        hass = hass_port or saved.get("hass") or free_port()
+        sandbox = saved.get("sandbox") or sandbox_port or free_port()
+        if sandbox_port and saved.get("sandbox") and sandbox_port != saved["sandbox"]:
+            print(  # noqa: T201 - the demo talks to a person
+                f"Keeping the stand-in on port {saved['sandbox']} (the Fluvius entry in "
+                f"{state_dir} points there); remove {state_dir} to start afresh."
+            )
+        ports_file.write_text(json.dumps({"hass": hass, "sandbox": sandbox}) + "\n")
+        return cls(state_dir=state_dir, hass_port=hass, sandbox_port=sandbox)
+
+    def write_configuration(self) -> None:
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        (self.config_dir / "configuration.yaml").write_text(
+            CONFIGURATION_YAML.format(hass_port=self.hass_port)
+        )
+        custom = self.config_dir / "custom_components"
+        custom.mkdir(exist_ok=True)
+        link = custom / "fluvius"
+        target = PROJECT_DIR / "custom_components" / "fluvius"
+        if link.is_symlink() and link.resolve() == target:
+            return
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target, target_is_directory=True)
+
+    # --- processes -----------------------------------------------------------------------------
+
+    def _spawn(self, name: str, args: list[str], log: Path) -> subprocess.Popen[bytes]:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        handle = log.open("ab")
+        self._logs.append(handle)
+        env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            args,
+            cwd=PROJECT_DIR,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # Ctrl-C in the terminal reaches us, we stop them in order
+        )
+        self.processes[name] = process
+        return process
+
+    def start_sandbox(self, timeout: float = 30) -> None:
+        if not port_is_free(self.sandbox_port):
+            raise StackError(f"port {self.sandbox_port} (Fluvius stand-in) is already in use")
+        args = [
+            sys.executable,
+            "-m",
+            "fluvius_sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.sandbox_port),
+            "--demo",
+            *self.sandbox_args,
+        ]
+        self._spawn("sandbox", args, self.state_dir / "sandbox.log")
+        self._wait_port("sandbox", self.sandbox_port, timeout, self.state_dir / "sandbox.log")
+
+    def start_hass(self, timeout: float = 120) -> None:
+        if not port_is_free(self.hass_port):
+            raise StackError(f"port {self.hass_port} (Home Assistant) is already in use")
+        self.write_configuration()
+        args = [
+            sys.executable,
+            "-m",
+            "homeassistant",
+            "--config",
+            str(self.config_dir),
+            "--skip-pip",
+            "--log-no-color",
+        ]
+        log = self.state_dir / "hass.out"
+        self._spawn("hass", args, log)
+        # /api/onboarding answers without authentication as soon as the HTTP server is up.
+        self._wait_http(
+            "hass",
+            self.hass_url + "/api/onboarding",
+            timeout,
+            self.config_dir / "home-assistant.log",
+        )
+
+    def start(self) -> None:
+        try:
+            self.start_sandbox()
+            self.start_hass()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _check_alive(self, name: str, log: Path) -> None:
+        process = self.processes[name]
+        if process.poll() is not None:
+            raise StackError(f"{name} exited with code {process.returncode}; see {log}")
+
+    def _wait_port(self, name: str, port: int, timeout: float, log: Path) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive(name, log)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.settimeout(1)
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise StackError(f"{name} did not listen on port {port} within {timeout:.0f} s; see {log}")
+
+    def _wait_http(self, name: str, url: str, timeout: float, log: Path) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive(name, log)
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.5)
+        raise StackError(f"{name} did not answer {url} within {timeout:.0f} s; see {log}")
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop Home Assistant first (it flushes the recorder), then the stand-in."""
+        for name in ("hass", "sandbox"):
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+        for handle in self._logs:
+            handle.close()
+        self._logs.clear()
+
+    def __enter__(self) -> DemoStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
