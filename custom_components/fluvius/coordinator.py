@@ -81,6 +81,7 @@ from .repairs import (
 )
 from .statistics import (
     GAS_DAY_START_HOUR,
+    SERIES_PEAK,
     Prices,
     async_delete_statistics_after,
     async_import_peaks,
@@ -602,7 +603,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         await async_delete_statistics_after(self.hass, eans, cut)
         # Peak rows start at the month start: the month of the cut is recomputed below.
         cut_month = month_start(local_day(cut, TIMEZONE))
-        await async_delete_statistics_after(self.hass, [ean], local_midnight(cut_month, TIMEZONE))
+        await async_delete_statistics_after(
+            self.hass, [ean], local_midnight(cut_month, TIMEZONE), series=SERIES_PEAK
+        )
         cut_day = local_day(cut, TIMEZONE)
         cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
         cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}

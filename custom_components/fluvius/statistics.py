@@ -608,13 +608,17 @@ async def async_statistic_ids_for(hass: HomeAssistant, eans: Iterable[str]) -> l
 
 
 async def async_delete_statistics_after(
-    hass: HomeAssistant, eans: Iterable[str], start: datetime
+    hass: HomeAssistant, eans: Iterable[str], start: datetime, *, series: str | None = None
 ) -> list[str]:
     """Delete every row starting at or after ``start`` of these EANs' statistics.
 
-    Earlier rows keep their sums (nothing before the cut changes). Returns the ids touched.
+    ``series`` limits it to one series (e.g. ``peak``). Earlier rows keep their sums (nothing
+    before the cut changes). Returns the ids touched.
     """
     stat_ids = await async_statistic_ids_for(hass, eans)
+    if series is not None:
+        wanted = {statistic_id(ean, series) for ean in eans}
+        stat_ids = [stat_id for stat_id in stat_ids if stat_id in wanted]
     if stat_ids:
         get_instance(hass).queue_task(_DeleteStatisticsAfterTask(stat_ids, start))
         await async_wait_committed(hass)

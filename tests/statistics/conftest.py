@@ -61,12 +61,14 @@ def fake() -> FakeFluvius:
 type Setup = Callable[..., Awaitable[FluviusCoordinator]]
 
 
-def make_entry(eans: list[str], backfill_days: int, **options: Any) -> MockConfigEntry:
+def make_entry(
+    eans: list[str], backfill_days: int, entry_id: str = "01JTESTENTRY0000000000000", **options: Any
+) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="Fluvius test",
-        entry_id="01JTESTENTRY0000000000000",
-        unique_id="sandbox_client-id",
+        entry_id=entry_id,
+        unique_id=f"sandbox_{entry_id}",
         data=ENTRY_DATA,
         options={CONF_EANS: eans, CONF_BACKFILL_DAYS: backfill_days, **options},
     )
