@@ -101,7 +101,7 @@ INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
 BACKFILL_RETRY: Final = (timedelta(minutes=1), timedelta(hours=1))  # first, maximum
 MERGE_GAP_DAYS: Final = 7  # refetch close affected days in one readTime request
-LAST_DAY_SERIES: Final = ("offtake", "injection", "gas_m3", "gas_kwh")
+LAST_DAY_SERIES: Final = ("offtake", "injection", "gas_m3", "gas_kwh", "production", "auxiliary")
 COMPLEX_TYPES: Final = (ComplexEnergyType.ACTIVE, ComplexEnergyType.REACTIVE)
 
 

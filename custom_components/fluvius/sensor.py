@@ -90,6 +90,8 @@ SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
             ("injection", SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR, 3),
             ("gas_m3", SensorDeviceClass.GAS, UnitOfVolume.CUBIC_METERS, 3),
             ("gas_kwh", SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR, 3),
+            ("production", SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR, 3),
+            ("auxiliary", SensorDeviceClass.ENERGY, UnitOfEnergy.KILO_WATT_HOUR, 3),
         )
     ),
     FluviusSensorEntityDescription(

@@ -46,7 +46,6 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.components.recorder.tasks import RecorderTask, SynchronizeTask
 from homeassistant.const import (
-    CURRENCY_EURO,
     UnitOfEnergy,
     UnitOfPower,
     UnitOfReactiveEnergy,
@@ -102,7 +101,7 @@ _REACTIVE = (
     UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR,
     ReactiveEnergyConverter.UNIT_CLASS,
 )
-_MONEY = (CURRENCY_EURO, None)
+_MONEY = ("EUR", None)  # the ISO code, as Home Assistant's own currency setting
 
 
 def series_spec(series: str) -> SeriesSpec:

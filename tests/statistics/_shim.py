@@ -12,9 +12,9 @@ import sys
 import types
 
 _API = Path(__file__).parents[2] / "custom_components" / "fluvius" / "api"
-if not (_API / "__init__.py").exists() or "FluviusClient" not in (
-    _API / "__init__.py"
-).read_text(encoding="utf-8"):
+if not (_API / "__init__.py").exists() or "FluviusClient" not in (_API / "__init__.py").read_text(
+    encoding="utf-8"
+):
     stub = types.ModuleType("custom_components.fluvius.helpers")
 
     def create_client(*args: object, **kwargs: object) -> object:
@@ -22,3 +22,14 @@ if not (_API / "__init__.py").exists() or "FluviusClient" not in (
 
     stub.create_client = create_client  # type: ignore[attr-defined]
     sys.modules["custom_components.fluvius.helpers"] = stub
+
+    # The config flow imports the client too; setting up an entry only needs it importable.
+    from homeassistant import config_entries
+
+    flow = types.ModuleType("custom_components.fluvius.config_flow")
+
+    class FluviusConfigFlow(config_entries.ConfigFlow, domain="fluvius"):
+        VERSION = 1
+
+    flow.FluviusConfigFlow = FluviusConfigFlow  # type: ignore[attr-defined]
+    sys.modules["custom_components.fluvius.config_flow"] = flow

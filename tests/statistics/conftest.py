@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+# isort: off
+from . import _shim  # noqa: F401  # must run before the integration is imported
+
+# isort: on
+
+import asyncio
 from collections.abc import Awaitable, Callable
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
+from homeassistant.components.recorder import Recorder
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
 import pytest
-
-from . import _shim  # noqa: F401  # must run before the integration is imported
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.fluvius.const import (
     CONF_BACKFILL_DAYS,
@@ -30,9 +40,6 @@ from custom_components.fluvius.coordinator import (
     FluviusData,
     _choose_mandates,
 )
-from homeassistant.components.recorder import Recorder
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
 
 from .fake_api import FakeFluvius
 
@@ -51,6 +58,12 @@ def auto_enable_custom_integrations(
     recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
     """A real recorder (set up before ``hass``) and the integration from custom_components."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's serializer: stable ids, readable states and registry entries."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture
@@ -97,17 +110,17 @@ async def stop_coordinator(hass: HomeAssistant, coordinator: FluviusCoordinator)
     task = coordinator.backfill_task
     if task is not None and not task.done():
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except BaseException:  # noqa: BLE001 - cancelled on purpose
-            pass
     coordinator._async_cancel_timers()
     await async_wait_recording_done(hass)
 
 
 @pytest.fixture
 def setup(recorder_mock: Recorder, hass: HomeAssistant, fake: FakeFluvius) -> Setup:
-    async def _setup(eans: list[str], backfill_days: int = 10, **options: Any) -> FluviusCoordinator:
+    async def _setup(
+        eans: list[str], backfill_days: int = 10, **options: Any
+    ) -> FluviusCoordinator:
         return await start_coordinator(hass, fake, make_entry(eans, backfill_days, **options))
 
     return _setup

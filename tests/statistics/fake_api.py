@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+import zlib
 
 from homeassistant.util import dt as dt_util
 
@@ -48,7 +49,7 @@ def local_midnight(day: date) -> datetime:
 
 def _noise(ean: str, channel: str, ts: int) -> float:
     """A deterministic value in [0, 1)."""
-    h = hash((ean, channel)) & 0xFFFF
+    h = zlib.crc32(f"{ean}/{channel}".encode()) & 0xFFFF
     x = (ts // 900 * 2654435761 + h * 40503 + 12345) & 0xFFFFFFFF
     x ^= x >> 13
     x = (x * 1274126177) & 0xFFFFFFFF
@@ -122,8 +123,10 @@ class FakeFluvius:
 
     def insert_time(self, start: datetime) -> datetime:
         day = start.astimezone(TIMEZONE).date()
-        return local_midnight(day + timedelta(days=1)) + HOUR * 2 + self.late_days.get(
-            day, timedelta(0)
+        return (
+            local_midnight(day + timedelta(days=1))
+            + HOUR * 2
+            + self.late_days.get(day, timedelta(0))
         )
 
     def value_at(self, ean: str, channel: str, start: datetime, now: datetime) -> float | None:
@@ -265,9 +268,9 @@ class FakeFluvius:
                 span_start = span_start.replace(minute=0, second=0)
         span_end = end if period_type == PeriodType.READ_TIME else min(end, now)
         series: dict[SeriesKey, list[Sample]] = {}
-        meter_id = None if meter.amr else ("1SAG31050" if meter.energy == "E" else "7FLO21200") + ean[
-            -5:
-        ]
+        meter_id = (
+            None if meter.amr else ("1SAG31050" if meter.energy == "E" else "7FLO21200") + ean[-5:]
+        )
 
         def put(key: SeriesKey, sample: Sample) -> None:
             series.setdefault(key, []).append(sample)
@@ -284,13 +287,25 @@ class FakeFluvius:
                 if meter.quarter_hour:
                     if not meter.amr:
                         put(
-                            SeriesKey(ean, Resolution.HOURLY, Direction.OFFTAKE, Register.TOTAL,
-                                      Unit.M3, meter_id),
+                            SeriesKey(
+                                ean,
+                                Resolution.HOURLY,
+                                Direction.OFFTAKE,
+                                Register.TOTAL,
+                                Unit.M3,
+                                meter_id,
+                            ),
                             Sample(t, t + step, v, state),
                         )
                     put(
-                        SeriesKey(ean, Resolution.HOURLY, Direction.OFFTAKE, Register.TOTAL,
-                                  Unit.KWH, meter_id),
+                        SeriesKey(
+                            ean,
+                            Resolution.HOURLY,
+                            Direction.OFFTAKE,
+                            Register.TOTAL,
+                            Unit.KWH,
+                            meter_id,
+                        ),
                         Sample(t, t + step, round(v * GCF, 3), state, "D"),
                     )
                 else:
@@ -308,8 +323,14 @@ class FakeFluvius:
                     continue
                 if meter.quarter_hour:
                     put(
-                        SeriesKey(channel_ean, Resolution.QUARTER_HOURLY, direction,
-                                  Register.TOTAL, Unit.KWH, meter_id),
+                        SeriesKey(
+                            channel_ean,
+                            Resolution.QUARTER_HOURLY,
+                            direction,
+                            Register.TOTAL,
+                            Unit.KWH,
+                            meter_id,
+                        ),
                         Sample(t, t + step, v, state),
                     )
                     if meter.amr:
@@ -317,8 +338,14 @@ class FakeFluvius:
                             rv = wanted(t, channel_ean, register + direction)
                             if rv is not None:
                                 put(
-                                    SeriesKey(channel_ean, Resolution.QUARTER_HOURLY, direction,
-                                              register, Unit.KVARH, None),
+                                    SeriesKey(
+                                        channel_ean,
+                                        Resolution.QUARTER_HOURLY,
+                                        direction,
+                                        register,
+                                        Unit.KVARH,
+                                        None,
+                                    ),
                                     Sample(t, t + step, rv, state),
                                 )
                 if meter.amr or channel_ean != ean:
@@ -339,8 +366,9 @@ class FakeFluvius:
                     if meter.amr and unit == Unit.M3:
                         continue
                     put(
-                        SeriesKey(ean, Resolution.DAILY, Direction.OFFTAKE, Register.TOTAL, unit,
-                                  meter_id),
+                        SeriesKey(
+                            ean, Resolution.DAILY, Direction.OFFTAKE, Register.TOTAL, unit, meter_id
+                        ),
                         Sample(begin, stop, round(totals[name], 3), day_state[(direction, day)]),
                     )
                 continue
@@ -348,8 +376,12 @@ class FakeFluvius:
             for register in ("day", "night"):
                 put(
                     SeriesKey(ean, Resolution.DAILY, direction, register, Unit.KWH, meter_id),
-                    Sample(begin, stop, round(totals.get(register, 0.0), 3),
-                           day_state[(direction, day)]),
+                    Sample(
+                        begin,
+                        stop,
+                        round(totals.get(register, 0.0), 3),
+                        day_state[(direction, day)],
+                    ),
                 )
         for samples in series.values():
             samples.sort(key=lambda s: s.start)
@@ -357,13 +389,17 @@ class FakeFluvius:
             ean=ean,
             energy_type=EnergyType(meter.energy),
             headpoint_type=(
-                HeadpointType.METERING_ON_HEADPOINT if meter.amr else HeadpointType.METERING_ON_METER
+                HeadpointType.METERING_ON_HEADPOINT
+                if meter.amr
+                else HeadpointType.METERING_ON_METER
             ),
             physical_meters=() if meter.amr else (PhysicalMeter("1", meter_id),),
             sub_headpoints=tuple(
                 SubHeadpoint(
                     sub,
-                    SubHeadpointType.PRODUCTION if d == "production" else SubHeadpointType.AUXILIARY,
+                    SubHeadpointType.PRODUCTION
+                    if d == "production"
+                    else SubHeadpointType.AUXILIARY,
                     "1",
                     "PV",
                 )

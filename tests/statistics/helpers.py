@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from custom_components.fluvius.statistics import statistic_id
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
+
+from custom_components.fluvius.statistics import statistic_id
 
 from .fake_api import FakeFluvius, expected_rows
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.fluvius.api.models import PeriodType
 from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.statistics import statistic_id
-from homeassistant.core import HomeAssistant
 
 from .conftest import Setup, utc
 from .fake_api import FakeFluvius, mock_meter

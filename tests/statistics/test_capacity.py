@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 import pytest
 
 from custom_components.fluvius.api.models import Sample
@@ -17,9 +20,6 @@ from custom_components.fluvius.capacity import (
 )
 from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.statistics import statistic_id
-from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 
 from .conftest import Setup, utc
 from .fake_api import FakeFluvius, local_midnight, mock_meter
@@ -72,7 +72,9 @@ def test_month_peak_not_final() -> None:
     top = max(samples, key=lambda s: s.value)
     top_day = top.start.astimezone(TIMEZONE).date()
     lowered = [s._replace(value=0.01) if s.start == top.start else s for s in samples]
-    days.update(day_peaks([s for s in lowered if s.start.astimezone(TIMEZONE).date() == top_day], TIMEZONE))
+    days.update(
+        day_peaks([s for s in lowered if s.start.astimezone(TIMEZONE).date() == top_day], TIMEZONE)
+    )
     assert month_peaks(days, TIMEZONE)[date(2025, 3, 1)].moment != top.start
 
 
@@ -85,8 +87,14 @@ def test_capacity_average_floor_and_window() -> None:
     def mp(month: date, kw: float) -> MonthPeak:
         return MonthPeak(month, kw, datetime(2025, 1, 1, tzinfo=UTC), True, 1, 1)
 
-    months = {date(2024, m, 1): mp(date(2024, m, 1), kw) for m, kw in zip(range(1, 13), [
-        1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0], strict=True)}
+    months = {
+        date(2024, m, 1): mp(date(2024, m, 1), kw)
+        for m, kw in zip(
+            range(1, 13),
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0],
+            strict=True,
+        )
+    }
     months[date(2025, 1, 1)] = mp(date(2025, 1, 1), 0.5)
     # Jan 2025 window: Feb 2024 .. Jan 2025; 2.0 and 0.5 count as 2.5.
     expected = (2.5 + sum(range(3, 13)) + 2.5) / 12
@@ -115,12 +123,19 @@ async def test_peak_statistic_and_sensor_state(
     )
     assert months[date(2025, 3, 1)].peak_kw == pytest.approx(best * 4)
     stats = await get_instance(hass).async_add_executor_job(
-        statistics_during_period, hass, utc(2024, 1, 1), None,
-        {statistic_id(ean, "peak")}, "hour", None, {"mean", "max"},
+        statistics_during_period,
+        hass,
+        utc(2024, 1, 1),
+        None,
+        {statistic_id(ean, "peak")},
+        "hour",
+        None,
+        {"mean", "max"},
     )
     rows = stats[statistic_id(ean, "peak")]
     assert [datetime.fromtimestamp(r["start"], UTC) for r in rows] == [
-        local_midnight(date(2025, 2, 1)), local_midnight(date(2025, 3, 1)),
+        local_midnight(date(2025, 2, 1)),
+        local_midnight(date(2025, 3, 1)),
         local_midnight(date(2025, 4, 1)),
     ]
     assert rows[1]["max"] == pytest.approx(months[date(2025, 3, 1)].peak_kw)

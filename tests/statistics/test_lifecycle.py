@@ -6,6 +6,9 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 import pytest
 
 from custom_components.fluvius.api.errors import (
@@ -20,9 +23,6 @@ from custom_components.fluvius.statistics import (
     async_statistic_ids_for,
     statistic_id,
 )
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import issue_registry as ir
 
 from .conftest import Setup, make_entry, start_coordinator, stop_coordinator, utc
 from .fake_api import FakeFluvius, local_midnight, mock_meter
@@ -33,9 +33,7 @@ AMR_SUB = "541450211000000007"
 
 
 @pytest.mark.freeze_time("2025-02-10T09:00:00Z")
-async def test_remove_entry_clears_every_statistic(
-    hass: HomeAssistant, fake: FakeFluvius
-) -> None:
+async def test_remove_entry_clears_every_statistic(hass: HomeAssistant, fake: FakeFluvius) -> None:
     """Main EANs and submeters; other integrations' and other EANs' statistics stay."""
     for ean in (DIGITAL_QH, AMR_SUB, "541440010000000099"):
         fake.add(mock_meter(ean))
@@ -68,13 +66,13 @@ async def test_data_period_end_moved_into_the_past(
     cut = local_midnight(utc(2025, 2, 5, 12).astimezone(TIMEZONE).date()) + timedelta(hours=13)
     meter.data_period_to = cut  # 5 Feb 13:00 local: the partial day is fetched again
     freezer.tick(timedelta(days=1))
-    with patch(
-        "custom_components.fluvius.coordinator.async_set_data_period_moved"
-    ) as moved:
+    with patch("custom_components.fluvius.coordinator.async_set_data_period_moved") as moved:
         await coordinator.async_poll_now()
     moved.assert_called_once()
     assert moved.call_args.args[2:] == (
-        DIGITAL_QH, cut, local_midnight(cut.astimezone(TIMEZONE).date())
+        DIGITAL_QH,
+        cut,
+        local_midnight(cut.astimezone(TIMEZONE).date()),
     )
     for series in ("offtake", "injection"):
         rows = await assert_matches_truth(hass, fake, DIGITAL_QH, series, start, cut)

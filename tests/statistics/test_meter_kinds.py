@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.statistics import statistic_id
-from homeassistant.core import HomeAssistant
 
 from .conftest import Setup, make_entry, start_coordinator, stop_coordinator
 from .fake_api import FakeFluvius, mock_meter

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.fluvius.api.errors import FluviusServerError
 from custom_components.fluvius.api.models import PeriodType
-from homeassistant.core import HomeAssistant
 
 from .conftest import make_entry, start_coordinator, stop_coordinator
 from .fake_api import FakeFluvius, mock_meter
@@ -60,10 +61,8 @@ async def test_restart_mid_backfill(
             await real_save(cursors)
 
         monkeypatch.setattr(coordinator._store, "async_save", crashing_save)
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await coordinator.async_wait_backfill()
-    except asyncio.CancelledError:
-        pass
     assert coordinator.backfill_task is not None and coordinator.backfill_task.done()
     await stop_coordinator(hass, coordinator)
     saved = {ean: coordinator.cursors.get(ean).backfilled_until for ean in (DIGITAL_QH, AMR_SUB)}
@@ -84,7 +83,9 @@ async def test_restart_mid_backfill(
         assert starts[1:] == ends[:-1]  # contiguous chunks, no gap, no overlap
         assert ends[-1] == cursor.backfill_to
         for series in ("offtake", "injection") if ean == DIGITAL_QH else ("injection",):
-            await assert_matches_truth(hass, fake, ean, series, cursor.backfill_from, cursor.backfill_to)
+            await assert_matches_truth(
+                hass, fake, ean, series, cursor.backfill_from, cursor.backfill_to
+            )
     for sub_ean, direction in mock_meter(AMR_SUB).subs:
         cursor = coordinator.cursors.get(AMR_SUB)
         await assert_matches_truth(

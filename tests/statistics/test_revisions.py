@@ -1,10 +1,11 @@
-"""Revisions, duplicates, overlaps, gaps and late data: sums stay exact, nothing is counted twice."""
+"""Revisions, duplicates, overlaps, gaps, late data: sums stay exact, nothing counts twice."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.fluvius.api.models import PeriodType
@@ -16,7 +17,6 @@ from custom_components.fluvius.statistics import (
     statistic_id,
     statistic_metadata,
 )
-from homeassistant.core import HomeAssistant
 
 from .conftest import Setup, utc
 from .fake_api import FakeFluvius, local_midnight, mock_meter
