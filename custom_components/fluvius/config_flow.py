@@ -47,7 +47,7 @@ from homeassistant.helpers.translation import async_get_translations
 from yarl import URL
 
 from .api.ean import decode_mock_ean
-from .api.endpoints import Environment
+from .api import Environment
 from .api.errors import (
     FluviusAuthError,
     FluviusConnectionError,

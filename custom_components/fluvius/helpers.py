@@ -8,8 +8,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api.client import FluviusClient
-from .api.endpoints import Endpoints, Environment
+from .api import Endpoints, Environment, FluviusClient
 from .const import (
     CONF_BASE_URL,
     CONF_CLIENT_ID,
