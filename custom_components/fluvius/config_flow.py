@@ -46,8 +46,8 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.translation import async_get_translations
 from yarl import URL
 
-from .api.ean import decode_mock_ean
 from .api import Environment
+from .api.ean import decode_mock_ean
 from .api.errors import (
     FluviusAuthError,
     FluviusConnectionError,
