@@ -33,7 +33,9 @@ class Environment(StrEnum):
 
 LIVE_BASE_URL: Final = "https://api.fluvius.be/ext/mijnfluvius-profnetgebruiker/v1"
 SANDBOX_BASE_URL: Final = "https://api.fluvius.be/ext/mijnfluvius-profnetgebruiker-sbx/v1"
-DEFAULT_TOKEN_URL: Final = "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token"
+DEFAULT_TOKEN_URL: Final = (  # a URL, not a password
+    "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token"  # noqa: S105
+)
 
 MANDATE_PATH: Final = "/Mandate"
 ENERGY_PATH: Final = "/Mandate/energy"

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
+from operator import itemgetter
 from typing import NamedTuple
 
 
@@ -86,7 +88,7 @@ class SubHeadpointType(StrEnum):
 
 
 class Resolution(StrEnum):
-    """Which array a sample came from: ``dailyEnergy``, ``hourlyEnergy``, ``quarterHourlyEnergy``."""
+    """The array a sample came from: ``dailyEnergy``, ``hourlyEnergy``, ``quarterHourlyEnergy``."""
 
     DAILY = "daily"
     HOURLY = "hourly"
@@ -211,3 +213,97 @@ class EnergyData:
     physical_meters: tuple[PhysicalMeter, ...] = ()
     sub_headpoints: tuple[SubHeadpoint, ...] = ()
     series: dict[SeriesKey, list[Sample]] = field(default_factory=dict)
+
+    @property
+    def sample_count(self) -> int:
+        """How many samples all series hold together."""
+        return sum(len(samples) for samples in self.series.values())
+
+    def merge(self, other: EnergyData) -> EnergyData:
+        """This response followed by ``other`` (a later chunk of the same EAN).
+
+        Per series the samples are merged by ``start``; for the same start ``other``'s sample
+        wins (it was fetched later, so it carries the newer revision). Meters and submeters are
+        united, first seen first. Neither input is changed.
+        """
+        series: dict[SeriesKey, list[Sample]] = {}
+        for key, samples in self.series.items():
+            series[key] = list(samples)
+        for key, samples in other.series.items():
+            mine = series.get(key)
+            if not mine:
+                series[key] = list(samples)
+            elif not samples:
+                continue
+            elif mine[-1].start < samples[0].start and _is_sorted(samples):
+                mine.extend(samples)  # consecutive chunks: the usual, cheap case
+            else:
+                by_start = {sample.start: sample for sample in mine}
+                by_start.update((sample.start, sample) for sample in samples)
+                series[key] = sorted(by_start.values(), key=_START)
+        return EnergyData(
+            ean=self.ean,
+            energy_type=self.energy_type if self.energy_type is not None else other.energy_type,
+            headpoint_type=self.headpoint_type or other.headpoint_type,
+            physical_meters=_union(self.physical_meters, other.physical_meters),
+            sub_headpoints=_union(self.sub_headpoints, other.sub_headpoints),
+            series=series,
+        )
+
+    def samples(
+        self,
+        ean: str,
+        resolution: Resolution | str,
+        direction: Direction | str,
+        register: Register | str,
+        unit: Unit | str,
+    ) -> list[Sample]:
+        """One EAN's samples of one kind, all physical meters combined.
+
+        A digital meter can have several physical meters behind one EAN (a meter exchange in
+        the period, or two meters): their values for the same interval start are summed. The
+        validation state of a sum is the first non-final one (``EST``/``NVAL``) among its
+        parts, else the first part's; the gas conversion factor likewise prefers ``P``. The
+        result is sorted by start.
+        """
+        parts = [
+            samples
+            for key, samples in self.series.items()
+            if key.ean == ean
+            and key.resolution == resolution
+            and key.direction == direction
+            and key.register == register
+            and key.unit == unit
+        ]
+        if not parts:
+            return []
+        if len(parts) == 1:
+            return sorted(parts[0], key=_START)
+        combined: dict[datetime, Sample] = {}
+        for samples in parts:
+            for sample in samples:
+                current = combined.get(sample.start)
+                combined[sample.start] = sample if current is None else _add(current, sample)
+        return sorted(combined.values(), key=_START)
+
+
+_START = itemgetter(0)
+
+
+def _is_sorted(samples: list[Sample]) -> bool:
+    return all(a.start < b.start for a, b in pairwise(samples))
+
+
+def _union[T](first: tuple[T, ...], second: tuple[T, ...]) -> tuple[T, ...]:
+    return tuple(dict.fromkeys((*first, *second)))
+
+
+def _add(a: Sample, b: Sample) -> Sample:
+    state = a.state if a.state not in FINAL_STATES or b.state in FINAL_STATES else b.state
+    gcf = a.gas_conversion_factor
+    if gcf is None or (
+        b.gas_conversion_factor == GasConversionFactor.PROVISIONAL
+        and gcf != GasConversionFactor.PROVISIONAL
+    ):
+        gcf = b.gas_conversion_factor if b.gas_conversion_factor is not None else gcf
+    return Sample(a.start, max(a.end, b.end), a.value + b.value, state, gcf)

@@ -1,0 +1,569 @@
+"""Payload → models: GET Mandate, GET Energy and POST Create Mock Mandate responses.
+
+Every shape of the specification is accepted (fluvius-api.md §6.2, §7.5 to §7.7):
+
+* ``data.headpoint`` with ``$type`` ``metering-on-meter`` (digital meter, series under
+  ``physicalMeters[]``), ``metering-on-headpoint`` (AMR, series on the headpoint) or
+  ``metering-on-headpoint-and-meter`` (both); the parser does not dispatch on ``$type``: it
+  reads the series wherever they are, so an unknown ``$type`` still parses;
+* ``subHeadpoints`` as an array (also a single object, as the spec's fragment shows, and also
+  next to ``headpoint`` under ``data``), each with its own series, keyed by the sub-EAN;
+* ``dailyEnergy`` / ``hourlyEnergy`` / ``quarterHourlyEnergy`` arrays of intervals; each interval
+  has ``measurements``: objects keyed by direction (``offtake``, ``injection``, ``production``,
+  ``auxiliary``, or an unknown key kept as text), then register (``day``, ``night``, ``total``,
+  ``inductive``, ``capacitive``, or unknown), then the leaf ``{value, unit, validationState,
+  gasConversionFactor?}``. Several measurement objects in one interval (gas: one in m³, one in
+  kWh) are merged; the same series twice in one interval: the last one wins.
+
+Decisions where the specification is silent (documented in the issue note):
+
+* ``null`` where an object or array is expected (an energy array, a measurement object, a
+  direction, a register) means "absent" and is skipped; ``null`` for ``start``, ``end``,
+  ``value``, ``unit`` or ``validationState`` is a payload error (a value of unknown size or
+  unit must not reach the statistics); ``null`` for ``gasConversionFactor`` means absent;
+* a direction or register key the spec does not list, whose value is not an object, is ignored
+  (it is not a measurement); a listed key with a non-object value is an error;
+* timestamps are ISO 8601; the spec always writes UTC with ``Z``: an explicit offset is
+  converted to UTC, a timestamp without offset is read as UTC (the spec says every datetime is
+  UTC); everything returned is timezone-aware UTC;
+* ``value`` must be a finite JSON number (not a boolean, not a string); ``end`` must be after
+  ``start``;
+* the samples of each series are sorted by start, one per start.
+
+Any other deviation raises :class:`FluviusPayloadError` naming the JSON path, e.g.
+``data.headpoint.physicalMeters[0].quarterHourlyEnergy[17].measurements[0].offtake.total.value``.
+
+Speed: a 185-day quarter-hour response holds ~18,000 intervals. The interval loop is written
+for it (local names, a timestamp cache shared by every array of the response, tuple-built
+samples, no per-sample validation beyond what correctness needs). When anything in an array is
+wrong, the fast loop stops and a plain, careful walk over the offending interval finds the exact
+path for the error message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+import math
+from operator import itemgetter
+from typing import Any, Final, cast
+
+from .errors import FluviusPayloadError
+from .models import (
+    Direction,
+    EnergyData,
+    EnergyType,
+    GasConversionFactor,
+    HeadpointType,
+    Mandate,
+    MandateStatus,
+    PhysicalMeter,
+    Register,
+    Resolution,
+    Sample,
+    SeriesKey,
+    SubHeadpoint,
+    SubHeadpointType,
+    Unit,
+    ValidationState,
+    parse_data_service_type,
+    parse_open,
+    parse_renewal_status,
+)
+
+ENERGY_ARRAYS: Final[tuple[tuple[str, Resolution], ...]] = (
+    ("dailyEnergy", Resolution.DAILY),
+    ("hourlyEnergy", Resolution.HOURLY),
+    ("quarterHourlyEnergy", Resolution.QUARTER_HOURLY),
+)
+
+_DIRECTIONS: Final[dict[str, Direction]] = {member.value: member for member in Direction}
+_REGISTERS: Final[dict[str, Register]] = {member.value: member for member in Register}
+_UNITS: Final[dict[str, Unit]] = {member.value: member for member in Unit}
+_STATES: Final[dict[str, ValidationState]] = {member.value: member for member in ValidationState}
+_GCFS: Final[dict[str, GasConversionFactor]] = {
+    member.value: member for member in GasConversionFactor
+}
+_START = itemgetter(0)
+
+type _Json = Any  # a decoded JSON value; checked before use
+type _Local = dict[tuple[str, str, str], list[Sample]]
+
+
+class _Malformed(ValueError):
+    """Internal: the fast loop met something it does not accept."""
+
+
+def _error(message: str, path: str) -> FluviusPayloadError:
+    return FluviusPayloadError(message, path=path)
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+# --- timestamps --------------------------------------------------------------------------------
+
+
+def _to_utc(text: object) -> datetime:
+    """An ISO 8601 timestamp as an aware UTC datetime; ValueError/TypeError when it is not."""
+    if type(text) is not str:
+        raise TypeError("not a string")
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    if moment.tzinfo is not UTC:
+        return moment.astimezone(UTC)
+    return moment
+
+
+def parse_timestamp(value: object, path: str = "$") -> datetime:
+    """A timestamp of the API (``YYYY-MM-DDTHH:MM:SSZ``) as an aware UTC datetime."""
+    try:
+        return _to_utc(value)
+    except (TypeError, ValueError, OverflowError):
+        if not isinstance(value, str):
+            raise _error(f"expected a timestamp string, got {_describe(value)}", path) from None
+        raise _error(f"invalid timestamp {value[:40]!r}", path) from None
+
+
+def _optional_timestamp(obj: Mapping[str, _Json], key: str, path: str) -> datetime | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    return parse_timestamp(value, f"{path}.{key}")
+
+
+def _optional_str(
+    obj: Mapping[str, _Json], key: str, path: str, *, number_ok: bool = False
+) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if number_ok and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # seqNumber 1 instead of "1"
+    raise _error(f"expected a string, got {_describe(value)}", f"{path}.{key}")
+
+
+def _object(value: _Json, path: str) -> dict[str, _Json]:
+    if not isinstance(value, dict):
+        raise _error(f"expected an object, got {_describe(value)}", path)
+    return cast(dict[str, _Json], value)
+
+
+def _data(payload: object) -> dict[str, _Json]:
+    root = _object(payload, "$")
+    return _object(root.get("data"), "data")
+
+
+# --- GET Mandate -------------------------------------------------------------------------------
+
+
+def _mandate(obj: _Json, path: str) -> Mandate:
+    item = _object(obj, path)
+    status = item.get("status")
+    if not isinstance(status, str):
+        raise _error(f"expected the mandate status, got {_describe(status)}", f"{path}.status")
+    energy_type = _optional_str(item, "energyType", path)
+    service = _optional_str(item, "dataServiceType", path)
+    renewal = _optional_str(item, "renewalStatus", path)
+    return Mandate(
+        status=parse_open(MandateStatus, status),
+        reference_number=_optional_str(item, "referenceNumber", path),
+        ean=_optional_str(item, "ean", path),
+        energy_type=None if energy_type is None else parse_open(EnergyType, energy_type),
+        data_period_from=_optional_timestamp(item, "dataPeriodFrom", path),
+        data_period_to=_optional_timestamp(item, "dataPeriodTo", path),
+        data_service_type=None if service is None else parse_data_service_type(service),
+        mandate_expiration_date=_optional_timestamp(item, "mandateExpirationDate", path),
+        renewal_status=None if renewal is None else parse_renewal_status(renewal),
+    )
+
+
+def parse_mandates(payload: object) -> list[Mandate]:
+    """A GET Mandate response (``{"data": {"mandates": [...]}}``) as mandates.
+
+    An absent or ``null`` ``mandates`` array means no mandates. Unknown fields are ignored,
+    unknown enumeration values are kept as text (``renewalStatus`` case-insensitively, A4).
+    """
+    data = _data(payload)
+    mandates = data.get("mandates")
+    if mandates is None:
+        return []
+    if not isinstance(mandates, list):
+        raise _error(f"expected an array, got {_describe(mandates)}", "data.mandates")
+    return [
+        _mandate(item, f"data.mandates[{index}]")
+        for index, item in enumerate(mandates)
+        if item is not None
+    ]
+
+
+def parse_mock_mandate(payload: object) -> Mandate:
+    """A POST Create Mock Mandate response (undocumented, A22).
+
+    Accepted: ``{"data": {<mandate>}}``, ``{"data": {"mandate": {...}}}``,
+    ``{"data": {"mandates": [{...}, ...]}}`` (the first one) and a bare ``{<mandate>}``.
+    """
+    root = _object(payload, "$")
+    data = root.get("data")
+    if data is None and "status" in root:
+        return _mandate(root, "$")
+    data = _object(data, "data")
+    if "mandate" in data:
+        return _mandate(data["mandate"], "data.mandate")
+    if "mandates" in data:
+        mandates = data["mandates"]
+        if not isinstance(mandates, list) or not mandates:
+            raise _error("expected a non-empty array", "data.mandates")
+        return _mandate(mandates[0], "data.mandates[0]")
+    return _mandate(data, "data")
+
+
+# --- GET Energy: the interval loop -------------------------------------------------------------
+
+
+class _Tables:
+    """Per-response lookup tables: the timestamp cache and the text → enum maps.
+
+    Unknown texts are added on first sight, so the common case is one dictionary lookup. The
+    tables live only as long as one parse (no growth across responses).
+    """
+
+    __slots__ = ("gcfs", "states", "timestamps", "units")
+
+    def __init__(self) -> None:
+        self.timestamps: dict[str, datetime] = {}
+        self.units: dict[str, Unit | str] = dict(_UNITS)
+        self.states: dict[str, ValidationState | str] = dict(_STATES)
+        self.gcfs: dict[str, GasConversionFactor | str] = dict(_GCFS)
+
+
+def _timestamp(text: object, cache: dict[str, datetime]) -> datetime:
+    moment = _to_utc(text)
+    cache[cast(str, text)] = moment
+    return moment
+
+
+def _intervals(array: list[_Json], tables: _Tables, path: str) -> tuple[_Local, bool]:
+    """Samples of one energy array, keyed by (direction, register, unit).
+
+    Returns the samples and whether they may need sorting/deduplication (intervals out of
+    order, or several measurement objects in an interval).
+    """
+    out: _Local = {}
+    get_list = out.get
+    new = tuple.__new__
+    sample_type = Sample
+    cache = tables.timestamps
+    get_ts = cache.get
+    units = tables.units
+    states = tables.states
+    gcfs = tables.gcfs
+    directions = _DIRECTIONS
+    registers = _REGISTERS
+    unordered = False
+    previous: datetime | None = None
+    index = -1
+    try:
+        for index, interval in enumerate(array):  # noqa: B007 - index is read on failure
+            raw_start = interval["start"]
+            raw_end = interval["end"]
+            start = get_ts(raw_start)
+            if start is None:
+                start = _timestamp(raw_start, cache)
+            end = get_ts(raw_end)
+            if end is None:
+                end = _timestamp(raw_end, cache)
+            if end <= start:
+                raise _Malformed
+            if previous is not None and start <= previous:
+                unordered = True
+            previous = start
+            measurements = interval.get("measurements")
+            if type(measurements) is not list:
+                if measurements is None:
+                    continue
+                raise _Malformed
+            if len(measurements) > 1:
+                unordered = True
+            for measurement in measurements:
+                if type(measurement) is not dict:
+                    if measurement is None:
+                        continue
+                    raise _Malformed
+                for direction, registers_obj in measurement.items():
+                    if type(registers_obj) is not dict:
+                        if registers_obj is None or direction not in directions:
+                            continue
+                        raise _Malformed
+                    for register, leaf in registers_obj.items():
+                        if type(leaf) is not dict:
+                            if leaf is None or register not in registers:
+                                continue
+                            raise _Malformed
+                        value = leaf["value"]
+                        if type(value) is not float:
+                            value = _number(value)
+                        elif value - value != 0.0:  # inf or nan
+                            raise _Malformed
+                        raw_unit = leaf["unit"]
+                        unit = units.get(raw_unit)
+                        if unit is None:
+                            unit = _text(raw_unit, units)
+                        raw_state = leaf["validationState"]
+                        state = states.get(raw_state)
+                        if state is None:
+                            state = _text(raw_state, states)
+                        gcf = leaf.get("gasConversionFactor")
+                        if gcf is not None:
+                            found = gcfs.get(gcf)
+                            gcf = _text(gcf, gcfs) if found is None else found
+                        key = (direction, register, unit)
+                        samples = get_list(key)
+                        if samples is None:
+                            samples = out[key] = []
+                        samples.append(new(sample_type, (start, end, value, state, gcf)))
+    except (_Malformed, KeyError, TypeError, AttributeError, ValueError, OverflowError):
+        _check_interval(array[index], f"{path}[{index}]")
+        raise _error("malformed interval", f"{path}[{index}]") from None
+    return out, unordered
+
+
+def _number(value: object) -> float:
+    if type(value) is int:
+        result = float(value)  # OverflowError for absurd integers
+    elif isinstance(value, float):
+        result = float(value)
+    else:
+        raise _Malformed
+    if not math.isfinite(result):
+        raise _Malformed
+    return result
+
+
+def _text[V](value: object, table: dict[str, V | str]) -> str:
+    if type(value) is not str:
+        raise _Malformed
+    table[value] = value
+    return value
+
+
+# --- GET Energy: the careful walk that names the path ------------------------------------------
+
+
+def _check_interval(interval: _Json, path: str) -> None:
+    """Raise the payload error of one interval the fast loop refused (with the exact path)."""
+    obj = _object(interval, path)
+    start = _required_timestamp(obj, "start", path)
+    end = _required_timestamp(obj, "end", path)
+    if end <= start:
+        raise _error("end is not after start", f"{path}.end")
+    measurements = obj.get("measurements")
+    if measurements is None:
+        return
+    if not isinstance(measurements, list):
+        raise _error(f"expected an array, got {_describe(measurements)}", f"{path}.measurements")
+    for m_index, measurement in enumerate(measurements):
+        m_path = f"{path}.measurements[{m_index}]"
+        if measurement is None:
+            continue
+        for direction, registers_obj in _object(measurement, m_path).items():
+            d_path = f"{m_path}.{direction}"
+            if not isinstance(registers_obj, dict):
+                if registers_obj is None or direction not in _DIRECTIONS:
+                    continue
+                raise _error(f"expected an object, got {_describe(registers_obj)}", d_path)
+            for register, leaf in registers_obj.items():
+                r_path = f"{d_path}.{register}"
+                if not isinstance(leaf, dict):
+                    if leaf is None or register not in _REGISTERS:
+                        continue
+                    raise _error(f"expected an object, got {_describe(leaf)}", r_path)
+                _check_leaf(leaf, r_path)
+
+
+def _required_timestamp(obj: Mapping[str, _Json], key: str, path: str) -> datetime:
+    if key not in obj:
+        raise _error("missing", f"{path}.{key}")
+    return parse_timestamp(obj[key], f"{path}.{key}")
+
+
+def _check_leaf(leaf: Mapping[str, _Json], path: str) -> None:
+    if "value" not in leaf:
+        raise _error("missing", f"{path}.value")
+    value = leaf["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _error(f"expected a number, got {_describe(value)}", f"{path}.value")
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise _error("expected a finite number", f"{path}.value")
+    for key in ("unit", "validationState"):
+        if key not in leaf:
+            raise _error("missing", f"{path}.{key}")
+        if not isinstance(leaf[key], str):
+            raise _error(f"expected a string, got {_describe(leaf[key])}", f"{path}.{key}")
+    gcf = leaf.get("gasConversionFactor")
+    if gcf is not None and not isinstance(gcf, str):
+        raise _error(f"expected a string, got {_describe(gcf)}", f"{path}.gasConversionFactor")
+
+
+# --- GET Energy: headpoint, meters, submeters --------------------------------------------------
+
+
+class _Builder:
+    """Collects the series of one response."""
+
+    __slots__ = ("dirty", "series", "tables")
+
+    def __init__(self) -> None:
+        self.tables = _Tables()
+        self.series: dict[SeriesKey, list[Sample]] = {}
+        self.dirty: set[SeriesKey] = set()
+
+    def node(self, node: Mapping[str, _Json], path: str, ean: str, meter_id: str | None) -> None:
+        """The energy arrays of a headpoint, physical meter or sub-headpoint."""
+        for name, resolution in ENERGY_ARRAYS:
+            array = node.get(name)
+            if array is None:
+                continue
+            array_path = f"{path}.{name}"
+            if not isinstance(array, list):
+                raise _error(f"expected an array, got {_describe(array)}", array_path)
+            local, unordered = _intervals(array, self.tables, array_path)
+            series = self.series
+            for (direction, register, unit), samples in local.items():
+                key = SeriesKey(
+                    ean,
+                    resolution,
+                    _DIRECTIONS.get(direction, direction),
+                    _REGISTERS.get(register, register),
+                    unit,
+                    meter_id,
+                )
+                existing = series.get(key)
+                if existing is None:
+                    series[key] = samples
+                    if unordered:
+                        self.dirty.add(key)
+                else:
+                    existing.extend(samples)
+                    self.dirty.add(key)
+
+    def finish(self) -> dict[SeriesKey, list[Sample]]:
+        for key in self.dirty:
+            self.series[key] = _sorted_unique(self.series[key])
+        return self.series
+
+
+def _sorted_unique(samples: list[Sample]) -> list[Sample]:
+    """Sorted by start, one sample per start: for a repeated start the last one wins."""
+    samples.sort(key=_START)  # stable: of equal starts the later one stays later
+    out: list[Sample] = []
+    for sample in samples:
+        if out and out[-1].start == sample.start:
+            out[-1] = sample
+        else:
+            out.append(sample)
+    return out
+
+
+def _list_or_one(value: _Json, path: str) -> list[tuple[_Json, str]]:
+    """An array (or, tolerated, a single object) as (item, path) pairs."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [(value, path)]
+    if not isinstance(value, list):
+        raise _error(f"expected an array, got {_describe(value)}", path)
+    return [(item, f"{path}[{index}]") for index, item in enumerate(value) if item is not None]
+
+
+def _physical_meters(
+    headpoint: Mapping[str, _Json], path: str, ean: str, builder: _Builder
+) -> list[PhysicalMeter]:
+    meters: list[PhysicalMeter] = []
+    for item, item_path in _list_or_one(headpoint.get("physicalMeters"), f"{path}.physicalMeters"):
+        meter = _object(item, item_path)
+        seq_number = _optional_str(meter, "seqNumber", item_path, number_ok=True)
+        meter_id = _optional_str(meter, "meterID", item_path)
+        meters.append(PhysicalMeter(seq_number, meter_id))
+        # Series of different physical meters stay apart: keyed by meterID (else seqNumber).
+        series_id = meter_id if meter_id is not None else seq_number
+        builder.node(meter, item_path, ean, series_id)
+    return meters
+
+
+def _sub_headpoints(value: _Json, path: str, builder: _Builder) -> list[SubHeadpoint]:
+    subs: list[SubHeadpoint] = []
+    for item, item_path in _list_or_one(value, path):
+        sub = _object(item, item_path)
+        sub_ean = _optional_str(sub, "ean", item_path)
+        if sub_ean is None:
+            raise _error("missing", f"{item_path}.ean")
+        sub_type = _optional_str(sub, "$type", item_path)
+        subs.append(
+            SubHeadpoint(
+                ean=sub_ean,
+                type="" if sub_type is None else parse_open(SubHeadpointType, sub_type),
+                seq_number=_optional_str(sub, "seqNumber", item_path, number_ok=True),
+                installation_type=_optional_str(sub, "type", item_path),
+            )
+        )
+        builder.node(sub, item_path, sub_ean, None)
+        _physical_meters(sub, item_path, sub_ean, builder)
+    return subs
+
+
+def parse_energy(payload: object, *, ean: str | None = None) -> EnergyData:
+    """A GET Energy response as :class:`EnergyData`.
+
+    ``ean`` (the EAN that was asked for) is used when the headpoint does not name one.
+    """
+    data = _data(payload)
+    headpoint = _object(data.get("headpoint"), "data.headpoint")
+    path = "data.headpoint"
+    head_ean = _optional_str(headpoint, "ean", path) or ean
+    if head_ean is None:
+        raise _error("missing", f"{path}.ean")
+    head_type = _optional_str(headpoint, "$type", path)
+    if head_type is None:
+        raise _error("missing", f"{path}.$type")
+    energy_type = _optional_str(headpoint, "energyType", path)
+    builder = _Builder()
+    builder.node(headpoint, path, head_ean, None)
+    meters = _physical_meters(headpoint, path, head_ean, builder)
+    subs = _sub_headpoints(headpoint.get("subHeadpoints"), f"{path}.subHeadpoints", builder)
+    subs += _sub_headpoints(data.get("subHeadpoints"), "data.subHeadpoints", builder)
+    return EnergyData(
+        ean=head_ean,
+        energy_type=None if energy_type is None else parse_open(EnergyType, energy_type),
+        headpoint_type=parse_open(HeadpointType, head_type),
+        physical_meters=tuple(meters),
+        sub_headpoints=tuple(subs),
+        series=builder.finish(),
+    )
+
+
+__all__ = [
+    "ENERGY_ARRAYS",
+    "parse_energy",
+    "parse_mandates",
+    "parse_mock_mandate",
+    "parse_timestamp",
+]
