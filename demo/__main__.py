@@ -20,7 +20,7 @@ import time
 
 import aiohttp
 
-from demo.provision import FluviusStatistics, HomeAssistantClient, ProvisionError
+from demo.provision import FluviusStatistics, HomeAssistantClient, ProvisionError, prefs_cover
 from demo.stack import (
     DEFAULT_STATE_DIR,
     DEMO_NAME,
@@ -41,6 +41,8 @@ async def provision(
     created = await client.onboard(DEMO_NAME, DEMO_USERNAME, DEMO_PASSWORD)
     _say("Onboarding done, demo user created." if created else "Logged in as the demo user.")
     await client.wait_running()
+    await client.confirm_http_config()
+    await client.ignore_setup_issues()
     await client.set_advanced_mode()
     if created:
         await asyncio.sleep(2)  # the core_config step creates its extras in background tasks
@@ -60,7 +62,7 @@ async def provision(
     statistics = await client.wait_statistics(within=300)
     prefs = statistics.energy_prefs()
     current = await client.energy_prefs()
-    if current.get("energy_sources") != prefs["energy_sources"]:
+    if not prefs_cover(current, prefs):
         await client.save_energy_prefs(prefs)
         _say("Energy dashboard configured: grid offtake and injection, solar, gas.")
     _say(f"Ready in {time.monotonic() - started:.0f} s.")
@@ -133,7 +135,7 @@ def main() -> int:
         "--port",
         type=int,
         default=int(os.environ.get("FLUVIUS_DEMO_PORT", "8123")),
-        help="Home Assistant's port on 127.0.0.1 (default 8123)",
+        help="Home Assistant's port on 127.0.0.1 on the first run (default 8123)",
     )
     parser.add_argument(
         "--sandbox-port",

@@ -26,6 +26,10 @@ DOMAIN: Final = "fluvius"
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")
 # Integrations the onboarding's core_config step sets up on its own.
 ONBOARDING_EXTRAS: Final = frozenset({"google_translate", "met", "radio_browser", "shopping_list"})
+# Repair issues about the way the demo runs Home Assistant, not about the integration.
+SETUP_ISSUES: Final = frozenset(
+    {("http", "deprecated_yaml"), ("homeassistant", "deprecated_method")}
+)
 STATISTIC_RE: Final = re.compile(r"^fluvius:(?P<ean>[0-9a-z]+)_(?P<series>[a-z0-9_]+)$")
 
 
@@ -117,6 +121,17 @@ class FluviusStatistics:
             {"type": "gas", "stat_energy_from": gas, "stat_cost": None} for gas in self.gas
         )
         return {"energy_sources": sources, "device_consumption": []}
+
+
+def _source_key(source: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+    return (source["type"], source.get("stat_energy_from"), source.get("stat_energy_to"))
+
+
+def prefs_cover(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """The saved preferences already have every source we want (Home Assistant adds defaults
+    for the keys we leave out, so compare what the sources point at)."""
+    have = {_source_key(source) for source in current.get("energy_sources", [])}
+    return all(_source_key(source) in have for source in wanted["energy_sources"])
 
 
 def _ean(statistic_id: str) -> str:
@@ -219,6 +234,28 @@ class HomeAssistantClient:
                 json={"client_id": self.client_id, "redirect_uri": self.redirect_uri},
             )
         return created
+
+    async def confirm_http_config(self) -> bool:
+        """Confirm the HTTP settings taken from YAML on the first start (else Home Assistant
+        reverts them after five minutes) and acknowledge the issue asking to remove that YAML
+        (the demo writes it only for the first start). True when there was something to do."""
+        http = await self.ws("http/config")
+        if not http.get("pending") or http["pending"].get("error"):
+            return False
+        await self.ws("http/config/promote")
+        return True
+
+    async def ignore_setup_issues(self) -> list[str]:
+        """Acknowledge the repair issues about how this demo runs Home Assistant (the one-time
+        HTTP YAML, a "Core" installation): they are no news to its user. Ours stay visible."""
+        ignored = []
+        issues = await self.ws("repairs/list_issues")
+        for issue in issues.get("issues", []):
+            key = (issue["domain"], issue["issue_id"])
+            if key in SETUP_ISSUES and not issue.get("ignored"):
+                await self.ws("repairs/ignore_issue", domain=key[0], issue_id=key[1], ignore=True)
+                ignored.append("/".join(key))
+        return ignored
 
     async def remove_onboarding_extras(self) -> list[str]:
         """Remove what the onboarding's core_config step adds (weather, radio, TTS, shopping

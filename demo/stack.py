@@ -40,9 +40,19 @@ DEMO_NAME: Final = "Fluvius Demo"
 DEMO_USERNAME: Final = "demo"
 DEMO_PASSWORD: Final = "fluvius-demo"  # noqa: S105 - a throw-away local demo account
 
+# Home Assistant 2026.x keeps the HTTP settings in its storage: YAML is read once, on the first
+# start, as a trial that the demo confirms over the websocket (http/config/promote).
+HTTP_YAML: Final = """\
+http:
+  server_host: 127.0.0.1
+  server_port: {hass_port}
+
+"""
+
 CONFIGURATION_YAML: Final = """\
 # Written by the Fluvius demo (demo/stack.py); rewritten at every start.
-# Only the components the Energy dashboard needs, picked one by one.
+# The components the Energy dashboard needs, picked one by one, on top of what Home Assistant
+# always sets up.
 homeassistant:
   name: Fluvius demo
   latitude: 51.0543
@@ -54,11 +64,7 @@ homeassistant:
   country: BE
   language: en
 
-http:
-  server_host: 127.0.0.1
-  server_port: {hass_port}
-
-auth:
+{http}auth:
 config:
 energy:
 frontend:
@@ -86,7 +92,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Nobody listens on 127.0.0.1:port (connections left in TIME_WAIT do not count: the
+    servers we start set SO_REUSEADDR as well)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -164,28 +173,39 @@ class DemoStack:
     def for_state_dir(
         cls, state_dir: Path, hass_port: int | None = None, sandbox_port: int | None = None
     ) -> DemoStack:
-        """Reuse the ports of an earlier run in ``state_dir``; else the given or free ones."""
+        """Reuse the ports of an earlier run in ``state_dir``; else the given or free ones.
+
+        Both stick once chosen: Home Assistant keeps its port in its storage, and the Fluvius
+        entry stores the stand-in's address.
+        """
         state_dir.mkdir(parents=True, exist_ok=True)
         ports_file = state_dir / "ports.json"
         saved: dict[str, int] = {}
         if ports_file.exists():
             with suppress(ValueError, OSError):
                 saved = json.loads(ports_file.read_text())
-        hass = hass_port or saved.get("hass") or free_port()
-        sandbox = saved.get("sandbox") or sandbox_port or free_port()
-        if sandbox_port and saved.get("sandbox") and sandbox_port != saved["sandbox"]:
-            print(  # noqa: T201 - the demo talks to a person
-                f"Keeping the stand-in on port {saved['sandbox']} (the Fluvius entry in "
-                f"{state_dir} points there); remove {state_dir} to start afresh."
-            )
-        ports_file.write_text(json.dumps({"hass": hass, "sandbox": sandbox}) + "\n")
-        return cls(state_dir=state_dir, hass_port=hass, sandbox_port=sandbox)
+        chosen = {"hass": hass_port, "sandbox": sandbox_port}
+        for name, wanted in chosen.items():
+            if saved.get(name):
+                if wanted and wanted != saved[name]:
+                    print(  # noqa: T201 - the demo talks to a person
+                        f"Keeping port {saved[name]} for {name} (chosen on the first run in "
+                        f"{state_dir}); use --reset to start afresh."
+                    )
+                chosen[name] = saved[name]
+            elif not wanted:
+                chosen[name] = free_port()
+        ports = {name: int(port or 0) for name, port in chosen.items()}
+        ports_file.write_text(json.dumps(ports) + "\n")
+        return cls(state_dir=state_dir, hass_port=ports["hass"], sandbox_port=ports["sandbox"])
 
     def write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        (self.config_dir / "configuration.yaml").write_text(
-            CONFIGURATION_YAML.format(hass_port=self.hass_port)
-        )
+        # Once Home Assistant has taken over the HTTP settings, YAML for them is ignored and
+        # raises a repair issue: write it only on the first start.
+        first_start = not (self.config_dir / ".storage" / "http").exists()
+        http = HTTP_YAML.format(hass_port=self.hass_port) if first_start else ""
+        (self.config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML.format(http=http))
         custom = self.config_dir / "custom_components"
         custom.mkdir(exist_ok=True)
         link = custom / "fluvius"
