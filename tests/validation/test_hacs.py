@@ -88,3 +88,17 @@ def test_readme_and_info_exist() -> None:
     for name in ("README.md", "info.md"):
         text = (ROOT / name).read_text(encoding="utf-8")
         assert text.startswith("# "), name
+
+
+def test_docs_state_the_minimum_home_assistant(hacs: dict[str, Any]) -> None:
+    """README and info.md name the same minimum version as hacs.json."""
+    for name in ("README.md", "info.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert f"Home Assistant {hacs['homeassistant']} or newer" in text, name
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    head = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:6]
+    assert any(line.startswith("scripts/demo") for line in head), head
+    assert any(line.startswith("scripts/test") for line in head), head
+
