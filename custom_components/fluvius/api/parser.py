@@ -251,47 +251,57 @@ class _Tables:
         self.gcfs: dict[str, GasConversionFactor | str] = dict(_GCFS)
 
 
-def _timestamp(text: object, cache: dict[str, datetime]) -> datetime:
-    moment = _to_utc(text)
-    cache[cast(str, text)] = moment
-    return moment
-
-
 def _intervals(array: list[_Json], tables: _Tables, path: str) -> tuple[_Local, bool]:
     """Samples of one energy array, keyed by (direction, register, unit).
 
     Returns the samples and whether they may need sorting/deduplication (intervals out of
     order, or several measurement objects in an interval).
+
+    Timestamps: an interval's ``start`` is nearly always the previous interval's ``end`` (the
+    same text), so it is taken from there; other starts go through the response's timestamp
+    cache; each ``end`` is parsed once (``datetime.fromisoformat``).
     """
     out: _Local = {}
     get_list = out.get
     new = tuple.__new__
     sample_type = Sample
+    fromiso = datetime.fromisoformat
+    utc = UTC
     cache = tables.timestamps
     get_ts = cache.get
     units = tables.units
+    get_unit = units.get
     states = tables.states
+    get_state = states.get
     gcfs = tables.gcfs
     directions = _DIRECTIONS
     registers = _REGISTERS
     unordered = False
-    previous: datetime | None = None
+    previous_start: datetime | None = None
+    previous_raw_end: object = None
+    previous_end: datetime | None = None
     index = -1
     try:
         for index, interval in enumerate(array):  # noqa: B007 - index is read on failure
             raw_start = interval["start"]
             raw_end = interval["end"]
-            start = get_ts(raw_start)
-            if start is None:
-                start = _timestamp(raw_start, cache)
-            end = get_ts(raw_end)
-            if end is None:
-                end = _timestamp(raw_end, cache)
+            if previous_end is not None and raw_start == previous_raw_end:
+                start = previous_end
+            else:
+                cached = get_ts(raw_start)
+                if cached is None:
+                    cached = cache[raw_start] = _timestamp(raw_start)
+                start = cached
+                if previous_start is not None and start <= previous_start:
+                    unordered = True
+            end = fromiso(raw_end)
+            if end.tzinfo is not utc:
+                end = _as_utc(end)
             if end <= start:
                 raise _Malformed
-            if previous is not None and start <= previous:
-                unordered = True
-            previous = start
+            previous_start = start
+            previous_raw_end = raw_end
+            previous_end = end
             measurements = interval.get("measurements")
             if type(measurements) is not list:
                 if measurements is None:
@@ -315,16 +325,14 @@ def _intervals(array: list[_Json], tables: _Tables, path: str) -> tuple[_Local, 
                                 continue
                             raise _Malformed
                         value = leaf["value"]
-                        if type(value) is not float:
+                        if type(value) is not float or value - value:  # nan/inf: nan, truthy
                             value = _number(value)
-                        elif value - value != 0.0:  # inf or nan
-                            raise _Malformed
                         raw_unit = leaf["unit"]
-                        unit = units.get(raw_unit)
+                        unit = get_unit(raw_unit)
                         if unit is None:
                             unit = _text(raw_unit, units)
                         raw_state = leaf["validationState"]
-                        state = states.get(raw_state)
+                        state = get_state(raw_state)
                         if state is None:
                             state = _text(raw_state, states)
                         gcf = leaf.get("gasConversionFactor")
@@ -340,6 +348,18 @@ def _intervals(array: list[_Json], tables: _Tables, path: str) -> tuple[_Local, 
         _check_interval(array[index], f"{path}[{index}]")
         raise _error("malformed interval", f"{path}[{index}]") from None
     return out, unordered
+
+
+def _timestamp(text: object) -> datetime:
+    moment = datetime.fromisoformat(text)  # type: ignore[arg-type]  # TypeError if not a str
+    return moment if moment.tzinfo is UTC else _as_utc(moment)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Rare: an explicit offset (converted) or none (read as UTC, as the spec says)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _number(value: object) -> float:
