@@ -100,7 +100,10 @@ POLL_OVERLAP: Final = timedelta(hours=2)
 INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months back (A18)
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
 BACKFILL_RETRY: Final = (timedelta(minutes=1), timedelta(hours=1))  # first, maximum
-MERGE_GAP_DAYS: Final = 7  # refetch close affected days in one readTime request
+MERGE_GAP_DAYS: Final = 7
+# Per-day offtake maxima are kept for the capacity window (12 months) plus a margin for late
+# revisions; older months' peaks are final and stay in the ``peak`` statistic.
+PEAK_MONTHS_KEPT: Final = 14  # refetch close affected days in one readTime request
 LAST_DAY_SERIES: Final = ("offtake", "injection", "gas_m3", "gas_kwh", "production", "auxiliary")
 COMPLEX_TYPES: Final = (ComplexEnergyType.ACTIVE, ComplexEnergyType.REACTIVE)
 
@@ -265,6 +268,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._requests: deque[dict[str, Any]] = deque(maxlen=40)
         self._rows_written: dict[str, int] = {}
         self._skipped: set[str] = set()  # EANs without mandate in this backfill run
+        self._prefetch: dict[
+            str, tuple[tuple[datetime, datetime], asyncio.Task[EnergyData]]
+        ] = {}
         entry.async_on_unload(self._async_cancel_timers)
 
     # --- the EANs ----------------------------------------------------------------------------
@@ -392,10 +398,28 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 self.hass, delay, callback(lambda _now: self._start_backfill())
             )
             return
+        finally:
+            # Paused, cancelled (unload, shutdown) or done: no request keeps running.
+            self._cancel_prefetch()
         self._backfill_failures = 0
         LOGGER.debug("Backfill complete for %s", self.eans)
         self.async_set_updated_data(self._build_state())
         self._schedule_poll(dt_util.utcnow())
+
+    async def _async_fetch_chunk(self, ean: str, start: datetime, end: datetime) -> EnergyData:
+        """The chunk's response: the one prefetched while the previous chunk was written."""
+        prefetched = self._prefetch.pop(ean, None)
+        if prefetched is not None:
+            span, task = prefetched
+            if span == (start, end):
+                return await task
+            task.cancel()
+        return await self._async_request(ean, PeriodType.READ_TIME, start, end, "backfill")
+
+    def _cancel_prefetch(self) -> None:
+        for _, task in self._prefetch.values():
+            task.cancel()
+        self._prefetch.clear()
 
     async def _async_backfill_chunk(self, ean: str) -> None:
         cursor = self.cursors.get(ean)
@@ -407,7 +431,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             await self._store.async_save(self.cursors)
             return
         try:
-            data = await self._async_request(ean, PeriodType.READ_TIME, start, end, "backfill")
+            data = await self._async_fetch_chunk(ean, start, end)
         except (FluviusNoMandateError, FluviusForbiddenError) as err:
             if isinstance(err, FluviusSubscriptionKeyError):
                 raise ConfigEntryAuthFailed(str(err)) from err
@@ -420,6 +444,18 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         except FluviusError as err:
             raise _update_failed(err) from err
         async_set_mandate_missing(self.hass, self.config_entry, ean, False)
+        # Ask for the next chunk while the recorder writes this one (the cursor rules are
+        # unchanged: it only moves after this chunk's rows are committed).
+        if end < cursor.backfill_to:
+            next_end = chunk_end(end, cursor.backfill_to, self._day_hour(ean))
+            self._prefetch[ean] = (
+                (end, next_end),
+                self.config_entry.async_create_background_task(
+                    self.hass,
+                    self._async_request(ean, PeriodType.READ_TIME, end, next_end, "backfill"),
+                    f"{DOMAIN} prefetch {ean}",
+                ),
+            )
         await self._async_process(ean, data)
         # The rows are committed (async_import_rows waited for the recorder): move the cursor.
         cursor.backfilled_until = end
@@ -673,9 +709,14 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             cursor.note_series(row_ean, names)
         quarter_hours = offtake_quarter_hours(data).get(ean)
         if quarter_hours:
-            peaks = day_peaks(quarter_hours, TIMEZONE)
-            cursor.peak_days.update(peaks)
-            await self._async_write_peaks(ean, cursor, {month_start(day) for day in peaks})
+            horizon = self._peak_horizon()
+            peaks = {d: p for d, p in day_peaks(quarter_hours, TIMEZONE).items() if d >= horizon}
+            if peaks:
+                cursor.peak_days.update(peaks)
+                await self._async_write_peaks(ean, cursor, {month_start(day) for day in peaks})
+            # Months before the horizon are final and written; their days need not be kept.
+            # This keeps the Store (saved after every poll) the same size for 1 or 3 years.
+            cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d >= horizon}
         written = await async_import_rows(self.hass, rows)
         for stat_id, count in written.items():
             self._rows_written[stat_id] = self._rows_written.get(stat_id, 0) + count
@@ -687,6 +728,14 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 newest = min(newest, cursor.data_period_to)
             if cursor.last_data is None or newest > cursor.last_data:
                 cursor.last_data = newest
+
+    @staticmethod
+    def _peak_horizon() -> date:
+        """The first day whose per-day maximum we keep: PEAK_MONTHS_KEPT months back."""
+        month = month_start(local_day(dt_util.utcnow(), TIMEZONE))
+        for _ in range(PEAK_MONTHS_KEPT):
+            month = month_start(month - timedelta(days=1))
+        return month
 
     async def _async_write_peaks(self, ean: str, cursor: EanCursor, months: set[date]) -> None:
         """Import the ``peak`` rows of the months whose peak changed."""

@@ -1,0 +1,51 @@
+"""Benchmark: a 3-year quarter-hour backfill (offtake + injection) into a file-backed recorder.
+
+Run with ``scripts/run python bench/backfill.py``. Everything is measured in one run and printed
+as ratios against a baseline measured in the same run:
+
+* baseline: the same responses produced and parsed, the same final hourly rows (the running
+  sums computed in memory) handed to ``async_add_external_statistics`` directly, in the same
+  chunk sizes, then one wait for the recorder;
+* ours: the coordinator's backfill (revision-safe import, cursor saved after every chunk).
+
+Targets: wall-time ratio ≤ 1.15; memory growth ≤ 100 MB; a state change written within 5 s
+while the backfill runs; daily poll cost with 3 years of history ≤ 1.2 x with 1 year.
+
+Data source: ``fluvius_sandbox`` when it is importable and exposes a client-compatible
+stand-in; otherwise the deterministic fake API of the statistics tests (same shapes, same
+ground truth), which is what the figures below were measured with until the sandbox lands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import sys
+import tempfile
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        sys.exit(
+            pytest.main(
+                [
+                    str(ROOT / "bench" / "_bench_backfill.py"),
+                    "-q",
+                    "-s",
+                    "-p",
+                    "no:cacheprovider",
+                    "-p",
+                    "no:logging",
+                    "--rootdir",
+                    str(ROOT),
+                    "-c",
+                    str(ROOT / "pyproject.toml"),
+                    "--dburl",
+                    f"sqlite:///{db}",
+                ]
+            )
+        )
