@@ -305,14 +305,17 @@ async def test_auth_failure_on_renewal_is_not_hidden(
 async def test_invalidate_only_the_given_token(
     client: FluviusClient, fake_api: FakeFluvius
 ) -> None:
+    def cached() -> AccessToken | None:
+        return client.auth.token
+
     token = await client.auth.get_token()
     client.auth.invalidate("some-older-token")
-    assert client.auth.token is not None
+    assert cached() is not None
     client.auth.invalidate(token)
-    assert client.auth.token is None
+    assert cached() is None
     assert await client.auth.get_token() != token
     client.auth.invalidate()
-    assert client.auth.token is None
+    assert cached() is None
 
 
 async def test_unawaited_failure_is_retrieved(

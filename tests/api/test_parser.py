@@ -59,7 +59,7 @@ def qh(start: datetime, offtake: float, injection: float, state: str = "READ") -
     }
 
 
-def digital(intervals: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+def digital(intervals: list[Any], **extra: Any) -> dict[str, Any]:
     return {
         "data": {
             "headpoint": {

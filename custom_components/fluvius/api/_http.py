@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -29,13 +30,15 @@ class Redactor:
     """Replaces secrets (client secret, subscription key, tokens) in any text by a marker.
 
     Every message that leaves the client (exception texts, log lines) goes through it, so even
-    a server that echoes a secret back cannot make it leak.
+    a server that echoes a secret back cannot make it leak. Tokens are transient: the last few
+    are remembered (an old one may still be echoed in an error), not every token ever issued.
     """
 
-    __slots__ = ("_secrets",)
+    __slots__ = ("_secrets", "_transient")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._transient: deque[str] = deque(maxlen=4)
         for secret in secrets:
             self.add(secret)
 
@@ -43,11 +46,12 @@ class Redactor:
         if len(secret) >= 4:  # shorter values would blank out unrelated text
             self._secrets.add(secret)
 
-    def discard(self, secret: str) -> None:
-        self._secrets.discard(secret)
+    def add_transient(self, secret: str) -> None:
+        if len(secret) >= 4 and secret not in self._transient:
+            self._transient.append(secret)
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in sorted((*self._secrets, *self._transient), key=len, reverse=True):
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text

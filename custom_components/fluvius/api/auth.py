@@ -150,7 +150,6 @@ class TokenManager:
         must not throw away the new one another caller just fetched)."""
         current = self._token
         if current is not None and (token is None or current.value == token):
-            self._redact.discard(current.value)
             self._token = None
 
     async def get_token(self) -> str:
@@ -238,7 +237,7 @@ class TokenManager:
         if 200 <= status < 300:
             token = self._token_from(body, started)
             self._token = token
-            self._redact.add(token.value)
+            self._redact.add_transient(token.value)
             return token
         message = self._redact(message_from_body(body, default=f"HTTP {status}"))
         if status == 429:
