@@ -561,6 +561,29 @@ async def test_403_is_forbidden(client: FluviusClient, fake_api: FakeFluvius, me
     assert info.value.status == 403
 
 
+@pytest.mark.parametrize(
+    ("message", "retry_after"),
+    [
+        ("Out of call volume quota. Quota will be replenished in 00:59:59.", 3599.0),
+        ("Out of call volume quota. Quota will be replenished in 2.01:00:00.", 176400.0),
+        ("Out of bandwidth quota.", None),
+    ],
+)
+async def test_403_quota_is_a_rate_limit(
+    client: FluviusClient,
+    fake_api: FakeFluvius,
+    clock: FakeClock,
+    message: str,
+    retry_after: float | None,
+) -> None:
+    fake_api.queue(Reply(403, {"statusCode": 403, "message": message}))
+    with pytest.raises(FluviusRateLimitError) as info:
+        await client.get_mandates()
+    assert info.value.status == 403
+    assert info.value.retry_after == retry_after
+    assert clock.sleeps == []
+
+
 async def test_404_is_no_mandate(client: FluviusClient, fake_api: FakeFluvius) -> None:
     fake_api.queue(Reply(404, {"message": "Geen geldige toegangen gevonden"}))
     with pytest.raises(FluviusNoMandateError) as info:

@@ -12,6 +12,8 @@ Error handling (fluvius-api.md §9; every error is a :class:`FluviusError`):
                         retried; a second 401 is :class:`FluviusAuthError`
 401/403 about the key   :class:`FluviusSubscriptionKeyError` (API Management: "Access denied
                         due to missing/invalid subscription key"), no token refresh
+403 about a quota       :class:`FluviusRateLimitError` (API Management: "Out of call volume
+                        quota. Quota will be replenished in 00:59:59."), not retried
 403                     :class:`FluviusForbiddenError` (rights, contract, geoblocking)
 404                     :class:`FluviusNoMandateError` with the EAN
 429                     wait ``Retry-After`` (seconds or HTTP date, capped at 300 s; backoff
@@ -75,6 +77,10 @@ from .retry import RetryPolicy, parse_retry_after
 _LOGGER = logging.getLogger(__name__)
 
 _SUBSCRIPTION_KEY = re.compile(r"subscription[\s_-]*key", re.IGNORECASE)
+# API Management's quota policy answers 403 "Out of call volume quota. Quota will be
+# replenished in 00:59:59." - a rate limit, not a missing right.
+_QUOTA = re.compile(r"\bquota\b", re.IGNORECASE)
+_REPLENISHED_IN = re.compile(r"replenished in (?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})")
 _PARSE_ERRORS: Final = (
     KeyError,
     TypeError,
@@ -432,6 +438,12 @@ class FluviusClient:
                     raise FluviusAuthError(
                         f"the API refused a fresh token: {message}", status=status
                     )
+                if status == 403 and _QUOTA.search(message):
+                    raise FluviusRateLimitError(
+                        f"call quota exhausted: {message}",
+                        status=status,
+                        retry_after=_quota_reset(message),
+                    )
                 if status == 403:
                     raise FluviusForbiddenError(f"access denied: {message}", status=status)
                 if status == 404:
@@ -462,6 +474,15 @@ class FluviusClient:
                 delay,
             )
             await self._sleep(delay)
+
+
+def _quota_reset(message: str) -> float | None:
+    """Seconds until an API Management quota is replenished ("[d.]hh:mm:ss"), if said."""
+    match = _REPLENISHED_IN.search(message)
+    if match is None:
+        return None
+    days, hours, minutes, seconds = (int(group or 0) for group in match.groups())
+    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
 
 
 def _path_of(url: str) -> str:
