@@ -1,0 +1,201 @@
+"""Ground truth: the values a client should end up with, to compare its statistics exactly.
+
+Series are named as the integration names its statistics (``fluvius:<ean>_<series>``):
+electricity ``offtake``, ``injection``, ``production``, ``auxiliary``, reactive
+``<direction>_inductive`` / ``<direction>_capacitive`` (AMR), the digital meters' daily registers
+``<direction>_day`` / ``<direction>_night``; gas ``gas_m3`` (digital meters) and ``gas_kwh``
+(``gas_injection_m3`` / ``gas_injection_kwh`` for gas injection). Submeter series carry the
+submeter's EAN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from .eans import MockEan
+from .energy import EnergySelector, Period
+from .model import Block, BoolArray, IntArray, has_reactive, points
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesTruth:
+    """One series: values in kWh / kVArh / m3 (3 decimals) keyed by the UTC start instant.
+
+    ``quarter_hourly``: electricity quarter-hours; ``hourly``: per UTC hour (electricity: the sum
+    of its quarter-hours; gas: the hourly value); ``daily``: complete local days (gas: gas days
+    from 06:00 local), keyed by the day's start. ``estimated`` lists quarter-hours / hours still
+    estimates at ``as_of`` (always empty for final values).
+    """
+
+    ean: str
+    name: str
+    unit: str
+    quarter_hourly: dict[datetime, float] = field(default_factory=dict)
+    hourly: dict[datetime, float] = field(default_factory=dict)
+    daily: dict[datetime, float] = field(default_factory=dict)
+    estimated: frozenset[datetime] = frozenset()
+
+    def total(self) -> float:
+        """Sum of the finest values (quarter-hours or hours; days for daily-only registers)."""
+        values = self.quarter_hourly or self.hourly or self.daily
+        return round(sum(round(v * 1000) for v in values.values()) / 1000, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """Ground truth of one (main) EAN and its submeters over ``[start, end)``."""
+
+    ean: str
+    start: datetime
+    end: datetime
+    as_of: datetime | None
+    series: dict[tuple[str, str], SeriesTruth]
+
+    def __getitem__(self, key: str | tuple[str, str]) -> SeriesTruth:
+        """``truth["offtake"]`` (main EAN) or ``truth[(sub_ean, "production")]``."""
+        if isinstance(key, str):
+            return self.series[(self.ean, key)]
+        return self.series[key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.series)
+
+    def names(self, ean: str | None = None) -> list[str]:
+        return [name for (e, name) in self.series if ean is None or e == ean]
+
+
+def _times(epochs: IntArray) -> list[datetime]:
+    return [datetime.fromtimestamp(t, UTC) for t in epochs.tolist()]
+
+
+def _milli_dict(keys: list[datetime], values: IntArray) -> dict[datetime, float]:
+    return {k: v / 1000 for k, v in zip(keys, values.tolist(), strict=True)}
+
+
+def _inside(starts: IntArray, step: int | IntArray, periods: Sequence[Period] | None) -> BoolArray:
+    if periods is None:
+        return np.ones(starts.shape[0], dtype=bool)
+    mask = np.zeros(starts.shape[0], dtype=bool)
+    for lo, hi in periods:
+        mask |= (starts >= lo) & (starts + step <= hi)
+    return mask
+
+
+@dataclass
+class _Acc:
+    unit: str
+    qh: dict[datetime, float] = field(default_factory=dict)
+    hourly: dict[datetime, float] = field(default_factory=dict)
+    daily: dict[datetime, float] = field(default_factory=dict)
+    estimated: set[datetime] = field(default_factory=set)
+
+
+def build_truth(
+    selector: EnergySelector,
+    mock: MockEan,
+    start: datetime,
+    end: datetime,
+    *,
+    as_of: datetime | None,
+    fine_periods: Sequence[Period] | None,
+    daily_periods: Sequence[Period] | None,
+) -> Truth:
+    """See :meth:`fluvius_sandbox.Sandbox.truth`."""
+    lo, hi = int(start.timestamp()), int(end.timestamp())
+    at = None if as_of is None else int(as_of.timestamp())
+    accs: dict[tuple[str, str], _Acc] = {}
+    for block in selector.blocks(mock, lo, hi):
+        _block_truth(block, mock, lo, hi, at, fine_periods, daily_periods, accs)
+    series = {
+        key: SeriesTruth(
+            key[0], key[1], acc.unit, acc.qh, acc.hourly, acc.daily, frozenset(acc.estimated)
+        )
+        for key, acc in accs.items()
+    }
+    return Truth(mock.ean, start, end, as_of, series)
+
+
+def _block_truth(
+    block: Block,
+    mock: MockEan,
+    lo: int,
+    hi: int,
+    at: int | None,
+    fine_periods: Sequence[Period] | None,
+    daily_periods: Sequence[Period] | None,
+    accs: dict[tuple[str, str], _Acc],
+) -> None:
+    starts = block.starts
+    present = (
+        np.ones(block.size, dtype=bool) if at is None else block.insert_first[block.day_of] <= at
+    )
+    in_range = (starts >= lo) & (starts < hi) & present
+    fine = in_range & _inside(starts, block.step, fine_periods)
+    day_starts = block.day_bounds[:-1]
+    day_ok = (
+        (day_starts >= lo)
+        & (day_starts < hi)
+        & _inside(day_starts, np.diff(block.day_bounds), daily_periods)
+    )
+    if at is not None:
+        day_ok &= block.insert_first <= at
+    fine_index = np.flatnonzero(fine)
+    fine_times = _times(starts[fine_index])
+    hour_keys = starts[fine_index] // 3600 * 3600
+    day_index = np.flatnonzero(day_ok)
+    day_times = _times(day_starts[day_index])
+    bounds = block.day_first[:-1]
+    if at is None:
+        pending = np.zeros(block.size, dtype=bool)
+        definitive = np.ones(block.size, dtype=bool)
+    else:
+        pending = block.pending(at)
+        definitive = block.definitive_at(at) if block.gas is not None else pending
+    estimated_times = set(_times(starts[fine_index[pending[fine_index]]]))
+
+    def values(channel: str) -> IntArray:
+        if at is None:
+            return block.final[channel]
+        return block.values_at(channel, at)
+
+    def put(ean: str, name: str, unit: str, data: IntArray, *, fine_values: bool = True) -> None:
+        acc = accs.setdefault((ean, name), _Acc(unit))
+        if fine_values:
+            selected = data[fine_index]
+            if not mock.is_gas:
+                acc.qh.update(_milli_dict(fine_times, selected))
+            unique, inverse = np.unique(hour_keys, return_inverse=True)
+            sums = np.zeros(unique.shape[0], dtype=np.int64)
+            np.add.at(sums, inverse, selected)
+            acc.hourly.update(_milli_dict(_times(unique), sums))
+            acc.estimated.update(estimated_times)
+        acc.daily.update(_milli_dict(day_times, np.add.reduceat(data, bounds)[day_index]))
+
+    for point in points(mock):
+        channel = point.key
+        if mock.is_gas:
+            base = "gas" if point.direction == "offtake" else f"gas_{point.direction}"
+            litres = values(channel)
+            if not mock.is_amr:
+                put(point.ean, f"{base}_m3", "m3", litres)
+            assert block.gas is not None
+            put(point.ean, f"{base}_kwh", "kWh", block.gas_kwh(litres, definitive))
+            continue
+        active = values(channel)
+        put(point.ean, point.direction, "kWh", active)
+        if has_reactive(mock):
+            for register in ("inductive", "capacitive"):
+                put(
+                    point.ean,
+                    f"{point.direction}_{register}",
+                    "kVArh",
+                    values(f"{channel}:{register}"),
+                )
+        if not mock.is_amr:
+            for register, tariff in (("day", True), ("night", False)):
+                data = np.where(block.day_tariff == tariff, active, 0)
+                put(point.ean, f"{point.direction}_{register}", "kWh", data, fine_values=False)
