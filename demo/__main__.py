@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 from contextlib import suppress
-import os
 from pathlib import Path
 import shutil
 import signal
@@ -29,6 +28,9 @@ from demo.stack import (
     DemoStack,
     StackError,
 )
+
+DEFAULT_HASS_PORT = 8123
+DEFAULT_SANDBOX_PORT = 8765
 
 
 def _say(message: str) -> None:
@@ -59,13 +61,20 @@ async def provision(
             f"(meters {meters})."
         )
     _say("Waiting for the first statistics (the backfill runs in the background) ...")
-    statistics = await client.wait_statistics(within=300)
+    await client.wait_statistics(within=300)
+    statistics = await _configure_energy(client)
+    _say(f"Ready in {time.monotonic() - started:.0f} s.")
+    return statistics
+
+
+async def _configure_energy(client: HomeAssistantClient) -> FluviusStatistics:
+    """Point the Energy dashboard at our statistics (again, if a series was added)."""
+    ids = [row["statistic_id"] for row in await client.fluvius_statistic_ids()]
+    statistics = FluviusStatistics.from_ids(ids)
     prefs = statistics.energy_prefs()
-    current = await client.energy_prefs()
-    if not prefs_cover(current, prefs):
+    if not prefs_cover(await client.energy_prefs(), prefs):
         await client.save_energy_prefs(prefs)
         _say("Energy dashboard configured: grid offtake and injection, solar, gas.")
-    _say(f"Ready in {time.monotonic() - started:.0f} s.")
     return statistics
 
 
@@ -90,6 +99,8 @@ async def watch(
             with suppress(ProvisionError, aiohttp.ClientError, TimeoutError):
                 rows = await client.yesterday_rows(statistics.all_ids)
                 if all(rows.get(statistic_id) for statistic_id in statistics.all_ids):
+                    # Every series exists by now (gas m³ may have come after gas kWh).
+                    await _configure_energy(client)
                     _say("History imported up to yesterday: the Energy dashboard is complete.")
                     reported = True
         with suppress(TimeoutError):
@@ -129,18 +140,19 @@ def main() -> int:
     parser.add_argument(
         "--state-dir",
         type=Path,
-        default=Path(os.environ.get("FLUVIUS_DEMO_DIR", DEFAULT_STATE_DIR)),
+        default=DEFAULT_STATE_DIR,
+        help="where the demo keeps its state and logs (default .demo in the project)",
     )
     parser.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get("FLUVIUS_DEMO_PORT", "8123")),
+        default=None,
         help="Home Assistant's port on 127.0.0.1 on the first run (default 8123)",
     )
     parser.add_argument(
         "--sandbox-port",
         type=int,
-        default=int(os.environ.get("FLUVIUS_SANDBOX_PORT", "8765")),
+        default=None,
         help="the stand-in's port on the first run (default 8765)",
     )
     parser.add_argument(
@@ -153,7 +165,12 @@ def main() -> int:
     if args.reset and args.state_dir.exists():
         shutil.rmtree(args.state_dir)
     started = time.monotonic()
-    stack = DemoStack.for_state_dir(args.state_dir, args.port, args.sandbox_port)
+    stack = DemoStack.for_state_dir(
+        args.state_dir,
+        args.port,
+        args.sandbox_port,
+        defaults={"hass": DEFAULT_HASS_PORT, "sandbox": DEFAULT_SANDBOX_PORT},
+    )
     _say(
         f"Starting the Fluvius API stand-in on {stack.sandbox_url} and Home Assistant on "
         f"{stack.hass_url} ..."

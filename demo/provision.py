@@ -36,6 +36,10 @@ STATISTIC_RE: Final = re.compile(r"^fluvius:(?P<ean>[0-9a-z]+)_(?P<series>[a-z0-
 class ProvisionError(RuntimeError):
     """Home Assistant answered something the demo did not expect."""
 
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 def yesterday_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
     """Start and end of yesterday in Belgian local time (the demo's time zone), as UTC."""
@@ -165,13 +169,22 @@ class HomeAssistantClient:
         ) as response:
             text = await response.text()
             if response.status >= 400:
-                raise ProvisionError(f"{method} {path}: HTTP {response.status}: {text[:500]}")
+                raise ProvisionError(
+                    f"{method} {path}: HTTP {response.status}: {text[:500]}", str(response.status)
+                )
             return await response.json(content_type=None) if text else None
 
     # --- onboarding and login ------------------------------------------------------------------
 
     async def onboarding_steps(self) -> dict[str, bool]:
-        steps = await self._json("GET", "/api/onboarding")
+        """Which onboarding steps are done (all of them once the view is gone: Home Assistant
+        removes the onboarding views when onboarding is complete)."""
+        try:
+            steps = await self._json("GET", "/api/onboarding")
+        except ProvisionError as err:
+            if err.code == "404":
+                return dict.fromkeys(("user", "core_config", "analytics", "integration"), True)
+            raise
         return {step["step"]: step["done"] for step in steps}
 
     async def _token_from_code(self, code: str) -> None:
@@ -305,7 +318,8 @@ class HomeAssistantClient:
             if answer.get("id") != message_id or answer.get("type") != "result":
                 continue
             if not answer.get("success"):
-                raise ProvisionError(f"{command}: {answer.get('error')}")
+                error = answer.get("error") or {}
+                raise ProvisionError(f"{command}: {error}", error.get("code"))
             return answer.get("result")
 
     async def close(self) -> None:
@@ -409,7 +423,13 @@ class HomeAssistantClient:
         raise ProvisionError(f"no rows for yesterday after {within:.0f} s for {missing}")
 
     async def energy_prefs(self) -> dict[str, Any]:
-        prefs: dict[str, Any] = await self.ws("energy/get_prefs")
+        """The saved Energy preferences; empty when nothing was ever saved."""
+        try:
+            prefs: dict[str, Any] = await self.ws("energy/get_prefs")
+        except ProvisionError as err:
+            if err.code == "not_found":
+                return {"energy_sources": [], "device_consumption": []}
+            raise
         return prefs
 
     async def save_energy_prefs(self, prefs: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 import json
 import os
 from pathlib import Path
@@ -20,11 +21,14 @@ import socket
 import subprocess
 import sys
 import time
-from typing import IO, Final
+from typing import IO, Any, Final
 import urllib.error
+import urllib.parse
 import urllib.request
+from zoneinfo import ZoneInfo
 
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
+BRUSSELS: Final = ZoneInfo("Europe/Brussels")
 DEFAULT_STATE_DIR: Final = PROJECT_DIR / ".demo"
 
 # The stand-in's default credentials (fluvius_sandbox --demo).
@@ -127,6 +131,10 @@ class DemoStack:
     state_dir: Path
     hass_port: int
     sandbox_port: int
+    # None: the stand-in's demo mandates (--demo: three years of history, as in life). A number:
+    # the same meters, created through POST Create Mock Mandate with only that many days of
+    # history, so that the backfill reaches yesterday in seconds (the end-to-end test).
+    history_days: int | None = None
     sandbox_args: list[str] = field(default_factory=list)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[IO[bytes]] = field(default_factory=list)
@@ -171,9 +179,15 @@ class DemoStack:
 
     @classmethod
     def for_state_dir(
-        cls, state_dir: Path, hass_port: int | None = None, sandbox_port: int | None = None
+        cls,
+        state_dir: Path,
+        hass_port: int | None = None,
+        sandbox_port: int | None = None,
+        defaults: dict[str, int] | None = None,
+        history_days: int | None = None,
     ) -> DemoStack:
-        """Reuse the ports of an earlier run in ``state_dir``; else the given or free ones.
+        """Reuse the ports of an earlier run in ``state_dir``; else the given ones, else the
+        defaults when free, else free ones.
 
         Both stick once chosen: Home Assistant keeps its port in its storage, and the Fluvius
         entry stores the stand-in's address.
@@ -194,10 +208,16 @@ class DemoStack:
                     )
                 chosen[name] = saved[name]
             elif not wanted:
-                chosen[name] = free_port()
+                default = (defaults or {}).get(name)
+                chosen[name] = default if default and port_is_free(default) else free_port()
         ports = {name: int(port or 0) for name, port in chosen.items()}
         ports_file.write_text(json.dumps(ports) + "\n")
-        return cls(state_dir=state_dir, hass_port=ports["hass"], sandbox_port=ports["sandbox"])
+        return cls(
+            state_dir=state_dir,
+            hass_port=ports["hass"],
+            sandbox_port=ports["sandbox"],
+            history_days=history_days,
+        )
 
     def write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -246,11 +266,56 @@ class DemoStack:
             "127.0.0.1",
             "--port",
             str(self.sandbox_port),
-            "--demo",
+            *(["--demo"] if self.history_days is None else []),
             *self.sandbox_args,
         ]
         self._spawn("sandbox", args, self.state_dir / "sandbox.log")
         self._wait_port("sandbox", self.sandbox_port, timeout, self.state_dir / "sandbox.log")
+        if self.history_days is not None:
+            self.create_mock_mandates(self.history_days)
+
+    def _post(self, url: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            answer: dict[str, Any] = json.loads(response.read() or b"{}")
+            return answer
+
+    def create_mock_mandates(self, history_days: int) -> list[str]:
+        """The demo meters with ``history_days`` of history, through the stand-in's public
+        POST Create Mock Mandate (as a sandbox user would), with the default credentials."""
+        from fluvius_sandbox.config import DEMO_MANDATES  # noqa: PLC0415 - only when needed
+
+        token = self._post(
+            self.token_url.replace("{tenant_id}", SANDBOX_TENANT_ID),
+            urllib.parse.urlencode(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": SANDBOX_CLIENT_ID,
+                    "client_secret": SANDBOX_CLIENT_SECRET,
+                    "scope": SANDBOX_SCOPE,
+                }
+            ).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )["access_token"]
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Ocp-Apim-Subscription-Key": SANDBOX_SUBSCRIPTION_KEY,
+            "Content-Type": "application/json",
+        }
+        today = datetime.now(BRUSSELS).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = (today - timedelta(days=history_days)).astimezone(UTC)
+        expires = (today + timedelta(days=730)).astimezone(UTC)
+        eans = []
+        for spec in DEMO_MANDATES:
+            body = {
+                "status": "Approved",
+                "ean": spec.ean,
+                "dataPeriodFrom": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "mandateExpirationDate": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            self._post(self.api_base_url + "/Mandate/mock", json.dumps(body).encode(), headers)
+            eans.append(spec.ean)
+        return eans
 
     def start_hass(self, timeout: float = 120) -> None:
         if not port_is_free(self.hass_port):
@@ -267,10 +332,11 @@ class DemoStack:
         ]
         log = self.state_dir / "hass.out"
         self._spawn("hass", args, log)
-        # /api/onboarding answers without authentication as soon as the HTTP server is up.
+        # /auth/providers answers without authentication as soon as the HTTP server is up: 200,
+        # or 400 while onboarding is not done.
         self._wait_http(
             "hass",
-            self.hass_url + "/api/onboarding",
+            self.hass_url + "/auth/providers",
             timeout,
             self.config_dir / "home-assistant.log",
         )
@@ -307,6 +373,9 @@ class DemoStack:
                 with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
                     if response.status == 200:
                         return
+            except urllib.error.HTTPError as err:
+                if err.code < 500:  # the server is up and answering
+                    return
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 import importlib.util
 import os
 from pathlib import Path
@@ -37,6 +38,9 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 VIEWPORT = {"width": 1280, "height": 1000}
+# The demo meters with two weeks of history instead of three years: the backfill then reaches
+# yesterday in seconds instead of minutes (scripts/demo imports the full three years).
+HISTORY_DAYS = 14
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,28 +61,65 @@ def _loopback_sockets(socket_enabled: None) -> None:
     """The stack and the browser talk over 127.0.0.1 (the harness blocks sockets)."""
 
 
-def run[T](coro_factory: Callable[[HomeAssistantClient], Awaitable[T]], stack: DemoStack) -> T:
-    """Run one async conversation with Home Assistant, as the demo user, on a private loop
-    (the test harness owns the thread's current event loop)."""
+class PrivateLoop:
+    """An event loop of the scenario's own, running only inside :meth:`run`.
 
-    async def _main() -> T:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=240)) as session:
-            client = HomeAssistantClient(stack.hass_url, session)
-            await client.login(DEMO_USERNAME, DEMO_PASSWORD)
-            try:
-                return await coro_factory(client)
-            finally:
-                await client.close()
+    The harness owns the thread's current loop and checks after every test that no thread was
+    left behind: this loop's executor has its one thread started here, in a module fixture, so
+    it exists before the first test and lives until the module ends.
+    """
 
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(_main())
-    finally:
-        loop.close()
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e2e-loop")
+        self.loop.set_default_executor(self._executor)
+        self.loop.run_until_complete(self.loop.run_in_executor(None, lambda: None))
+
+    def run[T](self, coro: Awaitable[T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        self.loop.close()
+        self._executor.shutdown(wait=True)
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
+def e2e_loop() -> Iterator[PrivateLoop]:
+    private = PrivateLoop()
+    try:
+        yield private
+    finally:
+        private.close()
+
+
+class HomeAssistantSession:
+    """Conversations with the stack's Home Assistant over REST and websocket, as the demo user."""
+
+    def __init__(self, stack: DemoStack, loop: PrivateLoop) -> None:
+        self._stack = stack
+        self._loop = loop
+
+    def run[T](self, conversation: Callable[[HomeAssistantClient], Awaitable[T]]) -> T:
+        async def _main() -> T:
+            timeout = aiohttp.ClientTimeout(total=300)
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                client = HomeAssistantClient(self._stack.hass_url, session)
+                await client.login(DEMO_USERNAME, DEMO_PASSWORD)
+                try:
+                    return await conversation(client)
+                finally:
+                    await client.close()
+
+        return self._loop.run(_main())
+
+
+@pytest.fixture(scope="module")
+def ha(stack: DemoStack, e2e_loop: PrivateLoop) -> HomeAssistantSession:
+    return HomeAssistantSession(stack, e2e_loop)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, e2e_loop: PrivateLoop) -> Iterator[DemoStack]:
     """The demo's stack on free ports, onboarded (REST) with the demo user."""
     if importlib.util.find_spec("fluvius_sandbox") is None:
         pytest.skip("fluvius_sandbox (the API stand-in) is not in this checkout yet")
@@ -86,7 +127,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
         pytest.skip("no /usr/bin/chromium (scripts/bootstrap installs it)")
     pytest_socket.enable_socket()  # module fixtures run before the per-test re-enabling
     state_dir = tmp_path_factory.mktemp("e2e-demo")
-    demo = DemoStack.for_state_dir(state_dir)
+    demo = DemoStack.for_state_dir(state_dir, history_days=HISTORY_DAYS)
     demo.start()
     try:
 
@@ -102,11 +143,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
                 await client.remove_onboarding_extras()
                 await client.close()
 
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(onboard())
-        finally:
-            loop.close()
+        e2e_loop.run(onboard())
         yield demo
     finally:
         demo.stop()
@@ -123,15 +160,28 @@ def _keep_logs(demo: DemoStack) -> None:
             shutil.copyfile(source, ARTIFACTS / name)
 
 
-@pytest.fixture(scope="module")
-def page(stack: DemoStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One Chromium page for the whole scenario (the login carries over between tests)."""
-    from playwright.sync_api import sync_playwright
+class Browser:
+    """Headless Chromium through Playwright's async API on the private loop (Playwright's sync
+    API leaves its loop marked as running in this thread, which breaks the harness' own async
+    fixtures of the following tests)."""
 
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
+    def __init__(self, profile: Path, loop: PrivateLoop) -> None:
+        self._loop = loop
+        self._profile = profile
+        self._playwright: Any = None
+        self.context: Any = None
+        self.page: Any = None
+
+    def run[T](self, steps: Callable[[Any], Awaitable[T]]) -> T:
+        """Run ``steps(page)`` to the end."""
+        return self._loop.run(steps(self.page))
+
+    async def _start(self) -> None:
+        from playwright.async_api import async_playwright
+
+        self._playwright = await async_playwright().start()
+        self.context = await self._playwright.chromium.launch_persistent_context(
+            str(self._profile),  # a fresh --user-data-dir
             executable_path=chromium_path(),
             args=CHROMIUM_FLAGS,
             headless=True,
@@ -139,12 +189,33 @@ def page(stack: DemoStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             locale="en-US",
             timezone_id="Europe/Brussels",
         )
-        context.set_default_timeout(30_000)
-        browser_page = context.pages[0] if context.pages else context.new_page()
-        try:
-            yield browser_page
-        finally:
-            context.close()
+        self.context.set_default_timeout(30_000)
+        self.page = self.context.pages[0] if self.context.pages else await self.context.new_page()
+
+    async def _stop(self) -> None:
+        if self.context is not None:
+            await self.context.close()
+        if self._playwright is not None:
+            await self._playwright.stop()
+
+    def start(self) -> None:
+        self._loop.run(self._start())
+
+    def stop(self) -> None:
+        self._loop.run(self._stop())
+
+
+@pytest.fixture(scope="module")
+def browser(
+    stack: DemoStack, tmp_path_factory: pytest.TempPathFactory, e2e_loop: PrivateLoop
+) -> Iterator[Browser]:
+    """One Chromium page for the whole scenario (the login carries over between tests)."""
+    chromium = Browser(tmp_path_factory.mktemp("chromium-profile"), e2e_loop)
+    chromium.start()
+    try:
+        yield chromium
+    finally:
+        chromium.stop()
 
 
 class Screenshots:
@@ -154,9 +225,10 @@ class Screenshots:
     def __init__(self) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    def take(self, page: Any, name: str, *, docs: str | None = None) -> Path:
+    async def take(self, page: Any, name: str, *, docs: str | None = None) -> Path:
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path))
+        await page.mouse.move(VIEWPORT["width"] // 2, VIEWPORT["height"] - 2)  # no hover effects
+        await page.screenshot(path=str(path))
         if docs is not None:
             target = DOCS / docs
             if not target.exists() or os.environ.get("FLUVIUS_UPDATE_SCREENSHOTS"):

@@ -16,7 +16,7 @@ import pytest
 from demo.provision import FluviusStatistics, HomeAssistantClient, prefs_cover, yesterday_bounds
 from demo.stack import DEMO_PASSWORD, DEMO_USERNAME, DemoStack
 
-from .conftest import Screenshots, run
+from .conftest import Browser, HomeAssistantSession, Screenshots
 
 BACKFILL_WAIT = 240  # seconds for the backfill to reach yesterday on the demo mandates
 SERIES_JS = """(card) => {
@@ -47,68 +47,79 @@ def state() -> dict[str, Any]:
     return {}
 
 
-def test_login(stack: DemoStack, page: Any, screenshots: Screenshots) -> None:
-    page.goto(stack.hass_url)
-    page.get_by_role("textbox", name="Username").fill(DEMO_USERNAME)
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
-    screenshots.take(page, "01-login")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r".*/(home|lovelace)/.*"))
-    assert page.get_by_text("Energy").first.is_visible()
+def test_login(stack: DemoStack, browser: Browser, screenshots: Screenshots) -> None:
+    async def steps(page: Any) -> None:
+        await page.goto(stack.hass_url)
+        await page.get_by_role("textbox", name="Username").fill(DEMO_USERNAME)
+        await page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
+        await screenshots.take(page, "01-login")
+        await page.get_by_role("button", name="Log in").click()
+        await page.wait_for_url(re.compile(r".*/(home|lovelace)/.*"))
+        assert await page.get_by_text("Energy").first.is_visible()
+
+    browser.run(steps)
 
 
 def test_add_integration_through_the_ui(
-    stack: DemoStack, page: Any, screenshots: Screenshots, state: dict[str, Any]
+    stack: DemoStack,
+    browser: Browser,
+    ha: HomeAssistantSession,
+    screenshots: Screenshots,
+    state: dict[str, Any],
 ) -> None:
     credentials = stack.credentials()
-    page.goto(stack.hass_url + "/config/integrations/dashboard")
-    page.get_by_role("button", name="Add integration").click()
-    page.keyboard.type("Fluvius")
-    page.get_by_text("Fluvius Energy").first.click()
 
-    # Step "user": environment and credentials (advanced mode shows the custom environment).
-    page.get_by_text("Fluvius API credentials").wait_for()
-    page.get_by_role("radio", name=re.compile("Custom")).check()
-    for key in ("tenant_id", "client_id", "client_secret", "scope", "subscription_key"):
-        page.locator(f"input[name={key}]").fill(credentials[key])
-    screenshots.take(page, "02-credentials", docs="screenshot-config-credentials.png")
-    page.get_by_role("button", name="Submit").click()
+    async def steps(page: Any) -> list[str]:
+        await page.goto(stack.hass_url + "/config/integrations/dashboard")
+        await page.get_by_role("button", name="Add integration").click()
+        await page.keyboard.type("Fluvius")
+        await page.get_by_text("Fluvius Energy").first.click()
 
-    # Step "custom": the stand-in's addresses.
-    page.locator("input[name=base_url]").wait_for()
-    page.locator("input[name=base_url]").fill(credentials["base_url"])
-    page.locator("input[name=token_url]").fill(credentials["token_url"])
-    screenshots.take(page, "03-custom-environment")
-    page.get_by_role("button", name="Submit").click()
+        # Step "user": environment and credentials (advanced mode shows "Custom").
+        await page.get_by_text("Fluvius API credentials").wait_for()
+        await page.get_by_role("radio", name=re.compile("Custom")).check()
+        for key in ("tenant_id", "client_id", "client_secret", "scope", "subscription_key"):
+            await page.locator(f"input[name={key}]").fill(credentials[key])
+        await screenshots.take(page, "02-credentials", docs="screenshot-config-credentials.png")
+        await page.get_by_role("button", name="Submit").click()
 
-    # Step "meters": every meter of the demo mandates is offered and preselected.
-    meters = page.get_by_role("checkbox")
-    meters.first.wait_for()
-    dialog_text = page.locator("ha-dialog, dialog-data-entry-flow").first.inner_text()
-    eans = sorted(set(re.findall(r"\b54\d{16}\b", dialog_text)))
-    assert eans, dialog_text
-    assert meters.count() >= len(eans)
-    for index in range(meters.count()):
-        assert meters.nth(index).is_checked()
-    screenshots.take(page, "04-meters", docs="screenshot-config-meters.png")
-    page.get_by_role("button", name="Submit").click()
+        # Step "custom": the stand-in's addresses.
+        await page.locator("input[name=base_url]").wait_for()
+        await page.locator("input[name=base_url]").fill(credentials["base_url"])
+        await page.locator("input[name=token_url]").fill(credentials["token_url"])
+        await screenshots.take(page, "03-custom-environment")
+        await page.get_by_role("button", name="Submit").click()
 
-    # Created: Home Assistant offers to name the meters' devices and assign areas.
-    finish = page.get_by_role("button", name=re.compile("Finish|Skip and finish"))
-    finish.wait_for()
-    screenshots.take(page, "05-created")
-    finish.click()
+        # Step "meters": every meter of the demo mandates is offered and preselected.
+        meters = page.get_by_role("checkbox")
+        await meters.first.wait_for()
+        labels = await page.get_by_text(re.compile(r"\b54\d{16}\b")).all_inner_texts()
+        eans = sorted({ean for label in labels for ean in re.findall(r"\b54\d{16}\b", label)})
+        assert eans
+        assert await meters.count() >= len(eans)
+        for index in range(await meters.count()):
+            assert await meters.nth(index).is_checked()
+        await screenshots.take(page, "04-meters", docs="screenshot-config-meters.png")
+        await page.get_by_role("button", name="Submit").click()
+
+        # Created: Home Assistant offers to name the meters' devices and assign areas.
+        finish = page.get_by_role("button", name=re.compile("Finish|Skip and finish"))
+        await finish.wait_for()
+        await screenshots.take(page, "05-created")
+        await finish.click()
+        return eans
+
+    state["eans"] = browser.run(steps)
 
     async def entries(client: HomeAssistantClient) -> list[dict[str, Any]]:
         return await client.fluvius_entries()
 
-    found = run(entries, stack)
+    found = ha.run(entries)
     assert len(found) == 1
     assert found[0]["state"] == "loaded", found[0]
-    state["eans"] = eans
 
 
-def test_statistics_for_yesterday(stack: DemoStack, state: dict[str, Any]) -> None:
+def test_statistics_for_yesterday(ha: HomeAssistantSession, state: dict[str, Any]) -> None:
     """The backfill imports every series; yesterday has a row per hour with running sums."""
 
     async def check(client: HomeAssistantClient) -> tuple[FluviusStatistics, dict[str, Any]]:
@@ -116,13 +127,17 @@ def test_statistics_for_yesterday(stack: DemoStack, state: dict[str, Any]) -> No
         rows = await client.wait_yesterday(statistics.all_ids, within=BACKFILL_WAIT)
         return statistics, rows
 
-    statistics, rows = run(check, stack)
+    statistics, rows = ha.run(check)
     state["statistics"] = statistics
+    state["rows"] = rows
     start, end = yesterday_bounds()
     hours = int((end - start) / timedelta(hours=1))  # 23, 24 or 25 (DST)
     for statistic_id in statistics.offtake + statistics.injection + statistics.production:
         series = rows[statistic_id]
-        assert len(series) == hours, (statistic_id, len(series))
+        if len(series) == 1:  # a day-level mandate: one block at the local day start
+            assert _local_hour(series[0]["start"]) == 0, (statistic_id, series)
+        else:  # quarter-hours summed per hour
+            assert len(series) == hours, (statistic_id, len(series))
         sums = [row["sum"] for row in series]
         assert sums == sorted(sums), f"{statistic_id}: the running sum decreases"
         assert all(row["change"] >= 0 for row in series), statistic_id
@@ -151,52 +166,72 @@ def _local_hour(start: Any) -> int:
 
 
 def test_energy_dashboard_shows_yesterday(
-    stack: DemoStack, page: Any, screenshots: Screenshots, state: dict[str, Any]
+    stack: DemoStack,
+    browser: Browser,
+    ha: HomeAssistantSession,
+    screenshots: Screenshots,
+    state: dict[str, Any],
 ) -> None:
-    statistics: FluviusStatistics = state["statistics"]
-
-    async def configure(client: HomeAssistantClient) -> dict[str, str]:
+    async def configure(client: HomeAssistantClient) -> tuple[FluviusStatistics, dict[str, str]]:
+        listed = await client.fluvius_statistic_ids()  # every series exists by now
+        statistics = FluviusStatistics.from_ids(row["statistic_id"] for row in listed)
         wanted = statistics.energy_prefs()
         await client.save_energy_prefs(wanted)
         assert prefs_cover(await client.energy_prefs(), wanted)
-        listed = await client.fluvius_statistic_ids()
-        return {row["statistic_id"]: row["name"] for row in listed}
+        return statistics, {row["statistic_id"]: row["name"] for row in listed}
 
-    names = run(configure, stack)
+    statistics, names = ha.run(configure)
 
-    page.goto(stack.hass_url + "/energy")
-    page.get_by_role("button", name="Previous").first.click()  # today has no data yet: yesterday
-    usage = page.locator("hui-energy-usage-graph-card").first
-    usage.wait_for()
-    page.wait_for_function(
-        "(card) => { const c = card.shadowRoot && card.shadowRoot.querySelector('ha-chart-base');"
-        " return c && c.chart && c.chart.getOption().series.some(s => (s.data || []).length); }",
-        arg=usage.element_handle(),
-    )
-    page.wait_for_timeout(1000)  # the bars' entry animation
-    screenshots.take(page, "06-energy-summary", docs="screenshot-energy-dashboard.png")
+    async def steps(page: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+        await page.goto(stack.hass_url + "/energy")
+        # Fluvius publishes a day's data the next day: go to yesterday.
+        await page.get_by_role("button", name="Previous").first.click()
+        usage = page.locator("hui-energy-usage-graph-card").first
+        await usage.wait_for()
+        await page.wait_for_function(
+            "(card) => { const c = card.shadowRoot && card.shadowRoot.querySelector("
+            "'ha-chart-base'); return c && c.chart && c.chart.getOption().series.some("
+            "s => (s.data || []).length); }",
+            arg=await usage.element_handle(),
+        )
+        await page.wait_for_timeout(1000)  # the bars' entry animation
+        await screenshots.take(page, "06-energy-summary", docs="screenshot-energy-dashboard.png")
+        usage_series = await usage.evaluate(SERIES_JS)
+        gas = page.locator("hui-energy-gas-graph-card").first
+        gas_series = await gas.evaluate(SERIES_JS) if await gas.count() else []
 
-    series = usage.evaluate(SERIES_JS)
-    by_name = {entry["name"]: entry["bars"] for entry in series if entry["name"]}
-    offtake_name = names[statistics.offtake[0]]
-    assert by_name.get(offtake_name, 0) >= 20, series  # consumption nearly every hour
-    assert any(bars > 0 for bars in by_name.values()), series
+        # The Electricity view lists every source by name.
+        await page.get_by_role("tab", name="Electricity").click()
+        table = page.locator("hui-energy-sources-table-card").first
+        await table.wait_for()
+        await page.wait_for_timeout(1000)
+        listed = {name: await table.get_by_text(name, exact=True).count() for name in source_names}
+        await screenshots.take(
+            page, "07-energy-electricity", docs="screenshot-energy-electricity.png"
+        )
+        return usage_series, gas_series, listed
 
-    gas = page.locator("hui-energy-gas-graph-card").first
-    if statistics.gas and gas.count():
-        assert any(entry["bars"] > 0 for entry in gas.evaluate(SERIES_JS)), "no gas bars"
+    source_names = [
+        names[statistic_id]
+        for statistic_id in statistics.offtake + statistics.injection + statistics.production
+    ]
+    usage_series, gas_series, listed = browser.run(steps)
 
-    # The Electricity view lists every source by name.
-    page.get_by_role("tab", name="Electricity").click()
-    table = page.locator("hui-energy-sources-table-card").first
-    table.wait_for()
-    text = table.inner_text()
-    for statistic_id in statistics.offtake + statistics.injection + statistics.production:
-        assert names[statistic_id] in text, (names[statistic_id], text)
-    screenshots.take(page, "07-energy-electricity", docs="screenshot-energy-electricity.png")
+    # The graph shows a bar for every hour of yesterday in which the statistics (read back
+    # over the websocket in the previous test) have energy, and no other.
+    bars = {entry["name"]: entry["bars"] for entry in usage_series if entry["name"]}
+    rows = state["rows"]
+    for statistic_id in statistics.offtake + statistics.injection:
+        hours_with_energy = sum(1 for row in rows[statistic_id] if row["change"])
+        assert hours_with_energy > 0, statistic_id
+        assert bars.get(names[statistic_id]) == hours_with_energy, (statistic_id, usage_series)
+    if statistics.gas:
+        assert any(entry["bars"] > 0 for entry in gas_series), gas_series
+    # The sources table of the Electricity view lists every meter's series by name.
+    assert all(listed.values()), listed
 
 
-def test_second_start_reuses_the_state(stack: DemoStack) -> None:
+def test_second_start_reuses_the_state(stack: DemoStack, ha: HomeAssistantSession) -> None:
     """As scripts/demo's second run: same user, one entry, statistics kept."""
     stack.stop()
     stack.start()
@@ -208,7 +243,7 @@ def test_second_start_reuses_the_state(stack: DemoStack) -> None:
         ids = await client.fluvius_statistic_ids()
         return steps, len(entries), len(ids)
 
-    steps, entries, ids = run(check, stack)
+    steps, entries, ids = ha.run(check)
     assert all(steps.values()), steps
     assert entries == 1
     assert ids > 0

@@ -102,3 +102,15 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert any(line.startswith("scripts/demo") for line in head), head
     assert any(line.startswith("scripts/test") for line in head), head
 
+
+def test_readme_images_exist() -> None:
+    """Every picture the README shows is in the repository (docs/)."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [
+        path
+        for path in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+        if not path.startswith("http") and not (ROOT / path).exists()
+    ]
+    assert missing == []
