@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 import math
+import threading
 from typing import Final
 
 import numpy as np
@@ -749,9 +750,14 @@ class DataModel:
         self.estimate_share = estimate_share
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, int], Block] = OrderedDict()
+        self._lock = threading.Lock()  # long answers are built in worker threads
         self.generated = 0  # blocks generated (cache misses), for the stats
 
     def block(self, mock: MockEan, month: int) -> Block:
+        with self._lock:
+            return self._block(mock, month)
+
+    def _block(self, mock: MockEan, month: int) -> Block:
         key = (mock.ean, month)
         block = self._cache.get(key)
         if block is not None:
@@ -771,4 +777,5 @@ class DataModel:
         return block
 
     def clear(self) -> None:
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()
