@@ -32,9 +32,9 @@ KEY = "sandbox-subscription-key"
 class SandboxClient:
     """A TestClient plus the sandbox state and helpers that authenticate like a real client."""
 
-    def __init__(self, client: TestClient[Any, Any]) -> None:
+    def __init__(self, client: TestClient[Any, Any], sandbox: Sandbox) -> None:
         self.http = client
-        self.sandbox: Sandbox = client.server.app[SANDBOX_KEY]  # type: ignore[union-attr]
+        self.sandbox = sandbox
         self._token: str | None = None
 
     async def token(self, form: dict[str, str] | None = None) -> str:
@@ -102,10 +102,11 @@ async def make_client() -> AsyncIterator[MakeClient]:
 
     async def make(**config: Any) -> SandboxClient:
         config.setdefault("now", NOW)
-        client: TestClient[Any, Any] = TestClient(TestServer(create_app(SandboxConfig(**config))))
+        app = create_app(SandboxConfig(**config))
+        client: TestClient[Any, Any] = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
-        return SandboxClient(client)
+        return SandboxClient(client, app[SANDBOX_KEY])
 
     yield make
     for client in clients:

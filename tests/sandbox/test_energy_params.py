@@ -14,7 +14,7 @@ DAY = ("2026-11-10T23:00:00Z", "2026-11-11T23:00:00Z")  # 11 Nov 2026, local day
 
 
 def _query(**params: Any) -> list[tuple[str, str]]:
-    base = {"ean": EAN, "periodType": "readTime", "from": DAY[0], "to": DAY[1]}
+    base: dict[str, Any] = {"ean": EAN, "periodType": "readTime", "from": DAY[0], "to": DAY[1]}
     base.update(params)
     query = []
     for key, value in base.items():

@@ -106,18 +106,18 @@ def test_granularities_agree(
     for series in truth.series.values():
         if series.quarter_hourly:
             per_hour: dict[datetime, int] = {}
-            for quarter, value in series.quarter_hourly.items():
+            for quarter, kwh in series.quarter_hourly.items():
                 hour = quarter.replace(minute=0)
-                per_hour[hour] = per_hour.get(hour, 0) + milli(value)
+                per_hour[hour] = per_hour.get(hour, 0) + milli(kwh)
             assert per_hour == {h: milli(v) for h, v in series.hourly.items()}
         if not series.hourly:
             continue  # day / night registers are daily only
-        for day, value in series.daily.items():
+        for day, day_kwh in series.daily.items():
             day_end = _next_day(day)
             if day_end > end:
                 continue  # the last gas day runs on past the period
             in_day = [v for h, v in series.hourly.items() if day <= h < day_end]
-            assert milli(value) == sum(milli(v) for v in in_day)
+            assert milli(day_kwh) == sum(milli(v) for v in in_day)
 
 
 def _day_tariff(start: str) -> bool:
