@@ -83,9 +83,12 @@ async def watch(
     client: HomeAssistantClient,
     statistics: FluviusStatistics,
     stop: asyncio.Event,
+    started: float,
 ) -> None:
-    """Report when yesterday is imported; notice when a process dies."""
+    """Report the import's progress until yesterday is in; notice when a process dies."""
     reported = False
+    last_progress = ""
+    next_progress = time.monotonic() + 15
     while not stop.is_set():
         for name, process in stack.processes.items():
             if process.poll() is not None:
@@ -101,8 +104,17 @@ async def watch(
                 if all(rows.get(statistic_id) for statistic_id in statistics.all_ids):
                     # Every series exists by now (gas m³ may have come after gas kWh).
                     await _configure_energy(client)
-                    _say("History imported up to yesterday: the Energy dashboard is complete.")
+                    _say(
+                        f"History imported up to yesterday after {time.monotonic() - started:.0f}"
+                        " s: the Energy dashboard is complete (look at yesterday)."
+                    )
                     reported = True
+                elif time.monotonic() >= next_progress:
+                    next_progress = time.monotonic() + 15
+                    progress = await client.imported_until(statistics.all_ids)
+                    if progress and progress != last_progress:
+                        _say(f"  ... history imported up to {progress}")
+                        last_progress = progress
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 5)
 
@@ -122,7 +134,7 @@ async def run(stack: DemoStack, started: float) -> None:
             _say(f"  Fluvius stand-in: {stack.sandbox_url} (logs and state in {stack.state_dir})")
             _say("")
             _say("Press Ctrl-C to stop.")
-            await watch(stack, client, statistics, stop)
+            await watch(stack, client, statistics, stop, started)
         finally:
             await client.close()
 

@@ -138,6 +138,13 @@ def prefs_cover(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     return all(_source_key(source) in have for source in wanted["energy_sources"])
 
 
+def _as_datetime(value: Any) -> datetime:
+    """A statistics row time: milliseconds since the epoch (websocket) or ISO text."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    return datetime.fromisoformat(str(value))
+
+
 def _ean(statistic_id: str) -> str:
     match = STATISTIC_RE.match(statistic_id)
     return match["ean"] if match else statistic_id
@@ -409,6 +416,19 @@ class HomeAssistantClient:
     async def yesterday_rows(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         start, end = yesterday_bounds()
         return await self.statistics_during_period(ids, start, end)
+
+    async def imported_until(self, ids: list[str]) -> str | None:
+        """The month the import has reached for every series (the backfill goes oldest first,
+        the meters taking turns), as YYYY-MM; None before the first rows."""
+        end = datetime.now(UTC)
+        rows = await self.statistics_during_period(ids, end - timedelta(days=3 * 366), end, "month")
+        newest = []
+        for statistic_id in ids:
+            series = rows.get(statistic_id)
+            if not series:
+                return None
+            newest.append(_as_datetime(series[-1]["start"]))
+        return min(newest).astimezone(BRUSSELS).strftime("%Y-%m")
 
     async def wait_yesterday(self, ids: list[str], within: float) -> dict[str, Any]:
         """Wait until every id has hourly rows for yesterday (the backfill reached today)."""
