@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 import importlib.util
 import os
 from pathlib import Path
@@ -128,6 +129,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, e2e_loop: PrivateLoop) -> It
     pytest_socket.enable_socket()  # module fixtures run before the per-test re-enabling
     state_dir = tmp_path_factory.mktemp("e2e-demo")
     demo = DemoStack.for_state_dir(state_dir, history_days=HISTORY_DAYS)
+    # The stand-in's clock runs three days ahead: Fluvius delivers a day 1 to 72 hours after it
+    # ends, so with the real clock yesterday is only partly there at some hours of the day
+    # (not at all just after midnight). Home Assistant keeps the real clock and asks for data
+    # up to its now, as always. scripts/demo uses the real clock.
+    ahead = datetime.now(UTC) + timedelta(days=3)
+    demo.sandbox_args = ["--now", ahead.strftime("%Y-%m-%dT%H:%M:%SZ")]
     demo.start()
     try:
 

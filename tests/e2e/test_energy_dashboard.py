@@ -7,14 +7,17 @@ statistics read back over the websocket API (``recorder/statistics_during_period
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+import json
 import re
 from typing import Any
+import urllib.parse
+import urllib.request
 
 import pytest
 
 from demo.provision import FluviusStatistics, HomeAssistantClient, prefs_cover, yesterday_bounds
-from demo.stack import DEMO_PASSWORD, DEMO_USERNAME, DemoStack
+from demo.stack import BRUSSELS, DEMO_PASSWORD, DEMO_USERNAME, DemoStack
 
 from .conftest import Browser, HomeAssistantSession, Screenshots
 
@@ -119,50 +122,84 @@ def test_add_integration_through_the_ui(
     assert found[0]["state"] == "loaded", found[0]
 
 
-def test_statistics_for_yesterday(ha: HomeAssistantSession, state: dict[str, Any]) -> None:
-    """The backfill imports every series; yesterday has a row per hour with running sums."""
-
-    async def check(client: HomeAssistantClient) -> tuple[FluviusStatistics, dict[str, Any]]:
-        statistics = await client.wait_statistics(within=BACKFILL_WAIT)
-        rows = await client.wait_yesterday(statistics.all_ids, within=BACKFILL_WAIT)
-        return statistics, rows
-
-    statistics, rows = ha.run(check)
-    state["statistics"] = statistics
-    state["rows"] = rows
+def test_statistics_for_yesterday(
+    stack: DemoStack, ha: HomeAssistantSession, state: dict[str, Any]
+) -> None:
+    """Yesterday's statistics, read back over the websocket, hold exactly what the stand-in
+    served: every series of every selected meter (submeters included), hour by hour (or one
+    daily block for a day-level mandate), with running sums."""
     start, end = yesterday_bounds()
+    expected = stand_in_truth(stack, state["eans"], start, end)
+    ids = sorted(expected)
+
+    async def check(client: HomeAssistantClient) -> dict[str, list[dict[str, Any]]]:
+        await client.wait_statistics(within=BACKFILL_WAIT)
+        return await client.wait_yesterday(ids, within=BACKFILL_WAIT)
+
+    rows = ha.run(check)
+    state["rows"] = rows
     hours = int((end - start) / timedelta(hours=1))  # 23, 24 or 25 (DST)
-    for statistic_id in statistics.offtake + statistics.injection + statistics.production:
+    for statistic_id, values in expected.items():
         series = rows[statistic_id]
-        if len(series) == 1:  # a day-level mandate: one block at the local day start
-            assert _local_hour(series[0]["start"]) == 0, (statistic_id, series)
-        else:  # quarter-hours summed per hour
-            assert len(series) == hours, (statistic_id, len(series))
+        got = {_as_datetime(row["start"]): row["change"] for row in series}
+        assert sorted(got) == sorted(values), statistic_id
+        wrong = {
+            moment.isoformat(): (got[moment], value)
+            for moment, value in values.items()
+            if got[moment] != pytest.approx(value, abs=1e-6)
+        }
+        assert wrong == {}, statistic_id
+        if len(values) > 1:
+            assert len(series) == hours, statistic_id
         sums = [row["sum"] for row in series]
         assert sums == sorted(sums), f"{statistic_id}: the running sum decreases"
-        assert all(row["change"] >= 0 for row in series), statistic_id
-    # Electricity is taken from the grid every day; the PV submeter produces only by day.
-    assert sum(row["change"] for row in rows[statistics.offtake[0]]) > 0
-    for statistic_id in statistics.production:
+    # The main series the Energy dashboard needs are among them.
+    found = FluviusStatistics.from_ids(ids)
+    assert found.complete, ids
+    # A day-level meter gives one block at the local day start; PV produces nothing at night.
+    for statistic_id in found.production:
         night = [row for row in rows[statistic_id] if _local_hour(row["start"]) in (0, 1, 2, 3)]
         assert all(row["change"] == 0 for row in night), statistic_id
-    for statistic_id in statistics.gas:
-        assert rows[statistic_id], statistic_id
-    # Every selected meter has statistics of its own.
-    meters = {statistic_id.split(":")[1].split("_")[0] for statistic_id in statistics.all_ids}
-    assert meters & set(state["eans"]), (meters, state["eans"])
+
+
+def stand_in_truth(
+    stack: DemoStack, eans: list[str], start: datetime, end: datetime
+) -> dict[str, dict[datetime, float]]:
+    """What the stand-in serves for ``[start, end)`` as of its now, per statistic id (its admin
+    ``truth`` view, no authentication): hourly values, or the daily value of day-level series
+    (gas in kWh with the provisional conversion factor until the month is over, as served)."""
+    with urllib.request.urlopen(f"{stack.sandbox_url}/_sandbox/clock", timeout=10) as response:  # noqa: S310
+        now = json.load(response)["now"]  # what a readTime request returns now, not the final
+    expected: dict[str, dict[datetime, float]] = {}
+    for ean in eans:
+        query = urllib.parse.urlencode(
+            {"ean": ean, "start": _api_time(start), "end": _api_time(end), "as_of": now}
+        )
+        url = f"{stack.sandbox_url}/_sandbox/truth?{query}"
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
+            truth = json.load(response)
+        for series in truth["series"]:
+            values = series["hourly"] or series["daily"]
+            if not values:
+                continue
+            expected[f"fluvius:{series['ean']}_{series['name']}".lower()] = {
+                _as_datetime(moment): value for moment, value in values.items()
+            }
+    return expected
+
+
+def _api_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _local_hour(start: Any) -> int:
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
-
-    moment = (
-        datetime.fromtimestamp(start / 1000, UTC)
-        if isinstance(start, int | float)
-        else datetime.fromisoformat(str(start))
-    )
-    return moment.astimezone(ZoneInfo("Europe/Brussels")).hour
+    return _as_datetime(start).astimezone(BRUSSELS).hour
 
 
 def test_energy_dashboard_shows_yesterday(
