@@ -19,7 +19,7 @@ import pytest
 from demo.provision import FluviusStatistics, HomeAssistantClient, prefs_cover, yesterday_bounds
 from demo.stack import BRUSSELS, DEMO_PASSWORD, DEMO_USERNAME, DemoStack
 
-from .conftest import Browser, HomeAssistantSession, Screenshots
+from .conftest import VIEWPORT, Browser, HomeAssistantSession, Screenshots
 
 BACKFILL_WAIT = 240  # seconds for the backfill to reach yesterday on the demo mandates
 SERIES_JS = """(card) => {
@@ -243,9 +243,12 @@ def test_energy_dashboard_shows_yesterday(
         await table.wait_for()
         await page.wait_for_timeout(1000)
         listed = {name: await table.get_by_text(name, exact=True).count() for name in source_names}
+        await page.set_viewport_size({"width": 1280, "height": 1500})  # the whole view
+        await page.wait_for_timeout(1000)
         await screenshots.take(
             page, "07-energy-electricity", docs="screenshot-energy-electricity.png"
         )
+        await page.set_viewport_size(VIEWPORT)
         return usage_series, gas_series, listed
 
     source_names = [
