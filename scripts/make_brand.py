@@ -38,7 +38,8 @@ def icon(size: int, *, dark: bool = False) -> Image.Image:
     # small flame at the lower right
     fx, fy, fr = 0.76 * s, 0.76 * s, 0.11 * s
     d.ellipse((fx - fr, fy - fr * 0.6, fx + fr, fy + fr * 1.2), fill=ORANGE)
-    d.polygon([(fx - fr, fy + 0.1 * fr), (fx, fy - 1.6 * fr), (fx + fr, fy + 0.1 * fr)], fill=ORANGE)
+    flame = [(fx - fr, fy + 0.1 * fr), (fx, fy - 1.6 * fr), (fx + fr, fy + 0.1 * fr)]
+    d.polygon(flame, fill=ORANGE)
     return img.resize((size, size), Image.Resampling.LANCZOS)
 
 

@@ -148,9 +148,7 @@ def test_mutated_spec_payloads_raise_only_payload_errors(
         pytest.skip("the API client's fixtures are not there")
     doc = fixtures[index]
     path = data.draw(st.sampled_from(_paths(doc)))
-    if data.draw(st.booleans()):
-        mutated = _replace(doc, path, replacement)
-    else:
-        mutated = _delete(doc, path)
+    replace = data.draw(st.booleans())
+    mutated = _replace(doc, path, replacement) if replace else _delete(doc, path)
     _check_energy(mutated)
     _check_mandates(mutated)
