@@ -19,7 +19,7 @@ from .api.errors import (
     FluviusSubscriptionKeyError,
 )
 from .const import CONF_EANS, DOMAIN
-from .coordinator import FluviusConfigEntry, FluviusCoordinator, FluviusData, _choose_mandates
+from .coordinator import FluviusConfigEntry, FluviusCoordinator, FluviusData, choose_mandates
 from .cursors import async_remove_cursor_store
 from .helpers import create_client
 from .repairs import async_delete_entry_issues, async_update_mandate_issues
@@ -68,7 +68,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
     async_remove_stale_devices(hass, entry)
     async_update_mandate_issues(hass, entry, raw_mandates, dt_util.utcnow())
 
-    mandates = _choose_mandates(raw_mandates)
+    mandates = choose_mandates(raw_mandates)
     coordinator = FluviusCoordinator(hass, entry, client, mandates)
     entry.runtime_data = FluviusData(client=client, coordinator=coordinator, mandates=mandates)
     await coordinator.async_config_entry_first_refresh()

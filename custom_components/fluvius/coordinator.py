@@ -164,7 +164,7 @@ class FluviusState:
     backfill_done: bool
 
 
-def _choose_mandates(mandates: Sequence[Mandate]) -> dict[str, Mandate]:
+def choose_mandates(mandates: Sequence[Mandate]) -> dict[str, Mandate]:
     """One mandate per EAN: usable ones only, quarter-hour access preferred over daily."""
     result: dict[str, Mandate] = {}
     for mandate in mandates:
@@ -599,7 +599,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     async def _async_sync_mandates(self, now: datetime) -> None:
         """Re-read GET Mandate; repairs; purge data after a data period end moved back."""
         raw = list(await self.client.get_mandates())
-        mandates = _choose_mandates(raw)
+        mandates = choose_mandates(raw)
         self._log_request("mandates", None, None, None, "ok", len(raw))
         self.cursors.last_mandate_sync = now
         for ean in self.eans:

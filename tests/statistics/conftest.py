@@ -38,7 +38,7 @@ from custom_components.fluvius.const import (
 from custom_components.fluvius.coordinator import (
     FluviusCoordinator,
     FluviusData,
-    _choose_mandates,
+    choose_mandates,
 )
 
 from .fake_api import FakeFluvius
@@ -94,7 +94,7 @@ async def start_coordinator(
     if hass.config_entries.async_get_entry(entry.entry_id) is None:
         entry.add_to_hass(hass)
     entry.mock_state(hass, ConfigEntryState.SETUP_IN_PROGRESS)
-    mandates = _choose_mandates(await fake.get_mandates())
+    mandates = choose_mandates(await fake.get_mandates())
     coordinator = FluviusCoordinator(hass, entry, fake, mandates)  # type: ignore[arg-type]
     entry.runtime_data = FluviusData(fake, coordinator, mandates)  # type: ignore[arg-type]
     await coordinator.async_config_entry_first_refresh()
