@@ -50,6 +50,8 @@ CREDENTIALS = Credentials(
     subscription_key="sandbox-subscription-key",
 )
 BRUSSELS = ZoneInfo("Europe/Brussels")
+# The stand-in's clock stands still here, and no day arrives late: results never depend on today.
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 EAN_DIGITAL_QH = "541440110000000001"  # digital, electricity, offtake + injection, quarter-hour
 EAN_GAS_HOUR = "541441010000000002"  # digital, gas, offtake, hour
 EAN_AMR_PV = "541450211000000003"  # AMR, electricity injection, PV production + auxiliary
@@ -63,7 +65,7 @@ def _endpoints(base: str) -> Endpoints:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[str]:
-    app = fluvius_sandbox.create_app(fluvius_sandbox.SandboxConfig())
+    app = fluvius_sandbox.create_app(fluvius_sandbox.SandboxConfig(now=NOW, late_share=0))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     yield f"http://127.0.0.1:{server.port}"
@@ -78,7 +80,7 @@ async def sandbox_client(sandbox: str) -> AsyncIterator[FluviusClient]:
 
 def _last_local_days(days: int) -> tuple[datetime, datetime]:
     """Whole Brussels days ending at the start of the day before yesterday (data is there)."""
-    today = datetime.now(BRUSSELS).date()
+    today = NOW.astimezone(BRUSSELS).date()
     end = datetime.combine(today - timedelta(days=2), datetime.min.time(), BRUSSELS)
     start = datetime.combine(end.date() - timedelta(days=days), datetime.min.time(), BRUSSELS)
     return start.astimezone(UTC), end.astimezone(UTC)
@@ -173,7 +175,7 @@ async def test_more_than_185_days_in_chunks(sandbox_client: FluviusClient) -> No
         EAN_DIGITAL_QH,
         energy_type="E",
         data_service_type="VH_kwartier_uur",
-        data_period_from=datetime.now(UTC) - timedelta(days=800),
+        data_period_from=NOW - timedelta(days=800),
     )
     start, end = _last_local_days(200)
     chunks = [

@@ -44,7 +44,7 @@ EAN_GAS_DAY = "541441000000000002"  # digital, gas, day
 
 
 @pytest.fixture
-async def sandbox() -> AsyncGenerator[dict[str, str]]:
+async def sandbox(socket_enabled: None) -> AsyncGenerator[dict[str, str]]:
     """The stand-in with two approved mock mandates; yields the URLs the flow needs."""
     app = fluvius_sandbox.create_app(fluvius_sandbox.SandboxConfig())
     server = TestServer(app, host="127.0.0.1")
@@ -96,7 +96,7 @@ async def _user_step(hass: HomeAssistant, credentials: dict[str, Any]) -> dict[s
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_ENVIRONMENT: "custom", **credentials}
     )
-    assert result["step_id"] == "custom"
+    assert result.get("step_id") == "custom", result
     return dict(result)
 
 
@@ -107,10 +107,12 @@ async def test_flow_and_setup_against_the_stand_in(
     result = await _user_step(hass, {**CREDENTIALS, CONF_CLIENT_SECRET: "wrong"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], sandbox)
     assert result["errors"] == {"base": "invalid_auth"}
+    hass.config_entries.flow.async_abort(result["flow_id"])
 
     result = await _user_step(hass, {**CREDENTIALS, CONF_SUBSCRIPTION_KEY: "wrong"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], sandbox)
     assert result["errors"] == {"base": "invalid_subscription_key"}
+    hass.config_entries.flow.async_abort(result["flow_id"])
 
     result = await _user_step(hass, CREDENTIALS)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], sandbox)
