@@ -19,7 +19,7 @@ _pg_root() {
 }
 
 pg_start() {
-  [ "$(toolchain_mode)" = native ] || chroot_enter
+  [ "$(toolchain_mode)" = native ] || chroot_enter "$$-postgres"
   if ! _pg_root 'ls /usr/lib/postgresql/*/bin/initdb' >/dev/null 2>&1; then
     echo "postgres: installing Debian's postgresql"
     _pg_root 'apt-get -o Acquire::Check-Valid-Until=false update -qq &&
@@ -40,6 +40,6 @@ pg_stop() {
   [ -n "${PG_BIN:-}" ] || return 0
   _pg "$PG_BIN/pg_ctl -D $PG_DIR/data -m immediate stop >/dev/null 2>&1" || true
   _pg_root "rm -rf $PG_DIR"
-  [ "$(toolchain_mode)" = native ] || chroot_leave
+  [ "$(toolchain_mode)" = native ] || chroot_leave "$$-postgres"
   PG_BIN=""
 }

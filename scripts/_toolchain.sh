@@ -21,9 +21,12 @@ _is_mounted() { mountpoint -q "$1" 2>/dev/null; }
 
 # Mounts are shared by every run using the chroot at the same time: each run registers its pid,
 # mounts what is missing, and the last run to leave unmounts.
+# A run may register more than once (the test script's PostgreSQL server outlives each pytest):
+# give each registration its own name, "<pid>" or "<pid>-<what>".
 chroot_enter() {
+  local name="${1:-$$}"
   mkdir -p "$USERS_DIR" "$CHROOT$PROJECT_DIR"
-  : >"$USERS_DIR/$$"
+  : >"$USERS_DIR/$name"
   (
     flock 9
     _is_mounted "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
@@ -32,22 +35,25 @@ chroot_enter() {
   ) 9>"$TOOLCHAIN_DIR/.lock"
 }
 
+# Leaving never fails the caller: a mount another run already removed is fine.
 chroot_leave() {
-  rm -f "$USERS_DIR/$$"
+  local name="${1:-$$}"
+  rm -f "$USERS_DIR/$name"
   (
     flock 9
     for f in "$USERS_DIR"/*; do
       [ -e "$f" ] || continue
-      kill -0 "$(basename "$f")" 2>/dev/null || rm -f "$f"
+      f="$(basename "$f")"
+      kill -0 "${f%%-*}" 2>/dev/null || rm -f "$USERS_DIR/$f"
     done
     if [ -z "$(ls -A "$USERS_DIR" 2>/dev/null)" ]; then
       for m in "$CHROOT"/work/*/ "$CHROOT"/tmp/*/ "$CHROOT$PROJECT_DIR"; do
-        _is_mounted "${m%/}" && umount -l "${m%/}"
+        if _is_mounted "${m%/}"; then umount -l "${m%/}" || true; fi
       done
-      _is_mounted "$CHROOT/dev" && umount -R -l "$CHROOT/dev"
-      _is_mounted "$CHROOT/proc" && umount -l "$CHROOT/proc"
+      if _is_mounted "$CHROOT/dev"; then umount -R -l "$CHROOT/dev" || true; fi
+      if _is_mounted "$CHROOT/proc"; then umount -l "$CHROOT/proc" || true; fi
     fi
-  ) 9>"$TOOLCHAIN_DIR/.lock"
+  ) 9>"$TOOLCHAIN_DIR/.lock" || true
   return 0
 }
 
