@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
-import time
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
 from fluvius_sandbox.eans import parse_mock_ean
-from fluvius_sandbox.model import DataModel, generate_block, month_weather
+from fluvius_sandbox.model import DataModel, month_weather
 from fluvius_sandbox.timeutil import month_index
 
 from .conftest import MakeClient, SandboxClient, series, when
@@ -238,18 +237,3 @@ def test_weather_is_shared_and_seasonal() -> None:
     january = month_weather(0, month_index(datetime(2025, 1, 1).date()))
     july = month_weather(0, month_index(datetime(2025, 7, 1).date()))
     assert july.temperature.mean() > january.temperature.mean() + 8
-
-
-def test_generation_time_of_three_years(capsys: pytest.CaptureFixture[str]) -> None:
-    """Measurement only (no assertion on time): 3 years of quarter-hours of one EAN."""
-    results = []
-    for ean in ("541440110000000001", "541450011000000001", "541441010000000001"):
-        mock = parse_mock_ean(ean)
-        first = month_index(datetime(2023, 11, 1, tzinfo=UTC).date())
-        began = time.perf_counter()
-        blocks = [generate_block(0, mock, first + i) for i in range(37)]
-        elapsed = time.perf_counter() - began
-        count = sum(block.size for block in blocks)
-        results.append(f"{ean} ({mock.addendum_row}): {count} intervals in {elapsed * 1000:.0f} ms")
-    with capsys.disabled():
-        print("\n[fluvius_sandbox] generation of 37 months:", "; ".join(results))  # noqa: T201
