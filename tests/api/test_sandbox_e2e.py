@@ -36,10 +36,7 @@ from custom_components.fluvius.api import (
     Resolution,
     Unit,
 )
-
-fluvius_sandbox = pytest.importorskip("fluvius_sandbox")
-if not hasattr(fluvius_sandbox, "create_app"):  # pragma: no cover - the stand-in is half there
-    pytest.skip("fluvius_sandbox has no create_app yet", allow_module_level=True)
+import fluvius_sandbox
 
 API_PATH = "/ext/mijnfluvius-profnetgebruiker-sbx/v1"
 CREDENTIALS = Credentials(

@@ -28,8 +28,7 @@ from custom_components.fluvius.const import (
     CONF_TOKEN_URL,
     DOMAIN,
 )
-
-fluvius_sandbox = pytest.importorskip("fluvius_sandbox")
+import fluvius_sandbox
 
 API_PATH = "/ext/mijnfluvius-profnetgebruiker-sbx/v1"
 CREDENTIALS = {
