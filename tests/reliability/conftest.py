@@ -91,8 +91,13 @@ class StandIn:
 
 
 async def start_stand_in(
-    credentials: SandboxCredentials | None = None, **config: Any
+    credentials: SandboxCredentials | None = None,
+    *,
+    middlewares: Iterable[Any] = (),
+    **config: Any,
 ) -> tuple[StandIn, TestServer]:
+    """The stand-in on 127.0.0.1 with its clock frozen at NOW (``middlewares`` go inside its
+    own, e.g. to observe requests)."""
     credentials = credentials or SandboxCredentials()
     app = create_app(
         SandboxConfig(
@@ -103,6 +108,7 @@ async def start_stand_in(
             **config,
         )
     )
+    app.middlewares.extend(middlewares)
     server = TestServer(app, host="127.0.0.1")
     # No access log: its timing breaks under the frozen clock (and adds nothing here).
     await server.start_server(access_log=None)
@@ -186,7 +192,9 @@ async def assert_exact(
         if names is not None and name not in names:
             continue
         series = truth[(series_ean, name)]
-        expected = series.daily if name.endswith(DAILY_REGISTERS) else series.hourly
+        # Daily registers, and every series of a daily-only meter: one row at the day start.
+        daily = name.endswith(DAILY_REGISTERS) or not series.hourly
+        expected = series.daily if daily else series.hourly
         stat_id = statistic_id(series_ean, name)
         rows = await read_rows(hass, stat_id)
         got = {hour: state for hour, state, _ in rows}
