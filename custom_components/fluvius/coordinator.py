@@ -55,6 +55,7 @@ from .api.models import (
     Resolution,
 )
 from .capacity import (
+    DayPeak,
     MonthPeak,
     capacity_average,
     day_peaks,
@@ -84,6 +85,7 @@ from .statistics import (
     GAS_DAY_START_HOUR,
     SERIES_PEAK,
     Prices,
+    SeriesRows,
     async_delete_statistics_after,
     async_import_peaks,
     async_import_rows,
@@ -96,7 +98,15 @@ from .statistics import (
 )
 
 MAX_CHUNK: Final = timedelta(days=185)
-CHUNK_DAYS = 185  # local days per request (tests use fewer)
+CHUNK_DAYS = 185  # local days per request at most (tests use fewer)
+# A response is decoded in a worker thread, but its JSON decoding is one C call that holds the
+# GIL all along: ~90-120 ms for a 185-day chunk of an AMR meter with submeters (10 MB, 106,500
+# values), which would stall the event loop as long. So a chunk holds about this many values
+# at most: the first chunk of a quarter-hour/hourly meter spans FIRST_FINE_CHUNK_DAYS, later
+# ones as many days as the values per day measured so far allow (185 for a digital offtake
+# meter, ~43 for the AMR meter above).
+SAMPLE_BUDGET: Final = 25_000
+FIRST_FINE_CHUNK_DAYS: Final = 31
 POLL_OVERLAP: Final = timedelta(hours=2)
 INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months back (A18)
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
@@ -213,9 +223,12 @@ def floor_local_midnight(moment: datetime, hour: int = 0) -> datetime:
     return day_boundary(boundary_day(moment, hour), hour)
 
 
-def chunk_end(start: datetime, limit: datetime, hour: int = 0) -> datetime:
-    """End of the chunk starting at ``start``: a local day start ≤185 days on, or ``limit``."""
-    day = boundary_day(start, hour) + timedelta(days=CHUNK_DAYS)
+def chunk_end(
+    start: datetime, limit: datetime, hour: int = 0, days: int | None = None
+) -> datetime:
+    """End of the chunk starting at ``start``: a local day start ``days`` (≤185) days on, or
+    ``limit``."""
+    day = boundary_day(start, hour) + timedelta(days=min(days or CHUNK_DAYS, CHUNK_DAYS))
     end = day_boundary(day, hour)
     while end - start > MAX_CHUNK:  # a DST change inside the chunk can add an hour
         day -= timedelta(days=1)
@@ -284,6 +297,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._requests: deque[dict[str, Any]] = deque(maxlen=40)
         self._rows_written: dict[str, int] = {}
         self._skipped: set[str] = set()  # EANs without mandate in this backfill run
+        self._chunk_days: dict[str, int] = {}  # learnt days per request (SAMPLE_BUDGET)
         self._prefetch: dict[
             str, tuple[tuple[datetime, datetime], asyncio.Task[EnergyData]]
         ] = {}
@@ -437,6 +451,19 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             task.cancel()
         self._prefetch.clear()
 
+    def _chunk_end(self, ean: str, start: datetime, limit: datetime) -> datetime:
+        """Where a request for ``ean`` starting at ``start`` ends (see SAMPLE_BUDGET)."""
+        days = self._chunk_days.get(ean)
+        if days is None:
+            days = FIRST_FINE_CHUNK_DAYS if self._hourly_access(ean) else CHUNK_DAYS
+        return chunk_end(start, limit, self._day_hour(ean), days)
+
+    def _learn_chunk_days(self, ean: str, start: datetime, end: datetime, values: int) -> None:
+        """Size the next chunks of ``ean`` after the values per day of this response."""
+        days = max((end - start) / timedelta(days=1), 1.0)
+        per_day = max(values / days, 1.0)
+        self._chunk_days[ean] = max(1, min(CHUNK_DAYS, int(SAMPLE_BUDGET / per_day)))
+
     def _next_turn(
         self, pending: list[str], index: int, ean: str, end: datetime
     ) -> tuple[str, tuple[datetime, datetime]] | None:
@@ -452,14 +479,14 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             start = end if other == ean else cursor.backfilled_until
             if start >= cursor.backfill_to:
                 continue
-            return other, (start, chunk_end(start, cursor.backfill_to, self._day_hour(other)))
+            return other, (start, self._chunk_end(other, start, cursor.backfill_to))
         return None
 
     async def _async_backfill_chunk(self, ean: str, pending: list[str], index: int) -> None:
         cursor = self.cursors.get(ean)
         assert cursor.backfilled_until is not None and cursor.backfill_to is not None
         start = cursor.backfilled_until
-        end = chunk_end(start, cursor.backfill_to, self._day_hour(ean))
+        end = self._chunk_end(ean, start, cursor.backfill_to)
         if end <= start:
             cursor.backfilled_until = cursor.backfill_to
             await self._store.async_save(self.cursors)
@@ -478,6 +505,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         except FluviusError as err:
             raise _update_failed(err) from err
         async_set_mandate_missing(self.hass, self.config_entry, ean, self._mandate_ended(ean))
+        self._learn_chunk_days(ean, start, end, data.sample_count)
         # Ask for the next chunk in turn while the recorder writes this one (the cursor rules
         # are unchanged: a cursor only moves after its chunk's rows are committed). One chunk
         # ahead, whatever the number of meters: memory and requests in flight stay bounded.
@@ -621,7 +649,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             if mandate is not None and mandate.data_period_from is not None:
                 fetch_start = max(fetch_start, mandate.data_period_from)
             while fetch_start < fetch_end:
-                chunk_stop = chunk_end(fetch_start, fetch_end, hour)
+                chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
                 data = await self._async_request(
                     ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
                 )
@@ -783,22 +811,32 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             }
         )
 
+    @staticmethod
+    def _rows_and_peaks(
+        ean: str, data: EnergyData, hourly_access: bool, prices: Prices
+    ) -> tuple[SeriesRows, dict[date, DayPeak] | None]:
+        """The hourly rows and the per-day offtake maxima of one response (pure; run in a worker
+        thread: for a 185-day chunk this is a few hundred thousand samples)."""
+        rows = rows_from_energy(data, hourly_access=hourly_access, prices=prices)
+        quarter_hours = offtake_quarter_hours(data).get(ean)
+        peaks = day_peaks(quarter_hours, TIMEZONE) if quarter_hours else None
+        return rows, peaks
+
     async def _async_process(self, ean: str, data: EnergyData) -> None:
         """Import one response: hourly statistics, monthly peaks, what we learn of the meter."""
         cursor = self.cursors.get(ean)
         self._learn_meter(cursor, data)
-        rows = rows_from_energy(
-            data, hourly_access=self._hourly_access(ean), prices=self.prices
+        rows, all_peaks = await self.hass.async_add_executor_job(
+            self._rows_and_peaks, ean, data, self._hourly_access(ean), self.prices
         )
         series_by_ean: dict[str, set[str]] = {}
         for row_ean, series in rows:
             series_by_ean.setdefault(row_ean, set()).add(series)
         for row_ean, names in series_by_ean.items():
             cursor.note_series(row_ean, names)
-        quarter_hours = offtake_quarter_hours(data).get(ean)
-        if quarter_hours:
+        if all_peaks is not None:
             horizon = self._peak_horizon()
-            peaks = {d: p for d, p in day_peaks(quarter_hours, TIMEZONE).items() if d >= horizon}
+            peaks = {d: p for d, p in all_peaks.items() if d >= horizon}
             if peaks:
                 cursor.peak_days.update(peaks)
                 await self._async_write_peaks(ean, cursor, {month_start(day) for day in peaks})

@@ -15,6 +15,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.fluvius import coordinator as coordinator_module
 from custom_components.fluvius.api.models import EnergyData, PeriodType
 from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import MAX_CONCURRENT_REQUESTS, FluviusCoordinator
@@ -123,3 +124,34 @@ async def test_requests_share_a_bounded_number_of_slots(hass: HomeAssistant) -> 
     )
     assert client.most == MAX_CONCURRENT_REQUESTS
     assert coordinator.max_requests_in_flight == MAX_CONCURRENT_REQUESTS
+
+
+async def test_chunks_are_sized_to_a_value_budget(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk holds about SAMPLE_BUDGET values whatever the meter (its JSON is decoded in one
+    GIL-holding call): the first spans FIRST_FINE_CHUNK_DAYS, the next ones follow the values
+    per day seen. Scaled down here: 2,000 values (an AMR meter with PV and auxiliary submeters
+    and reactive energy sends ~1,000 a day), a first chunk of 3 days. Nothing is skipped."""
+    monkeypatch.setattr(coordinator_module, "SAMPLE_BUDGET", 2_000)
+    monkeypatch.setattr(coordinator_module, "FIRST_FINE_CHUNK_DAYS", 3)
+    freezer.move_to(NOW)
+    ean = "541450011000000021"
+    stand, server = await start_stand_in()
+    try:
+        stand.sandbox.add_mandate(ean)
+        coordinator = await setup_entry(hass, make_entry(stand, [ean], backfill_days=11))
+        start = coordinator.cursors.get(ean).backfill_from
+        assert start is not None
+        await assert_exact(hass, stand, ean, start, stand.sandbox.now())
+    finally:
+        await server.close()
+    backfill = [r for r in coordinator.diagnostics()["requests"] if r["kind"] == "backfill"]
+    spans = [
+        (datetime.fromisoformat(r["to"]) - datetime.fromisoformat(r["from"])).days
+        for r in backfill
+    ]
+    assert spans[0] == 3
+    assert len(set(spans[1:-1])) == 1, spans
+    assert spans[1] == 2, spans
+    assert all(r["values"] <= 2_000 for r in backfill[1:]), backfill
