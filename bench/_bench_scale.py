@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass, field
+import gc
 import logging
 import os
 from pathlib import Path
@@ -115,6 +116,28 @@ class LoopMonitor:
         self.rss_peak = max(self.rss_peak, _rss_mb())
 
 
+class GcPauses:
+    """Durations of the cyclic garbage collector's runs (any thread): a long one stops every
+    thread, the event loop's included."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.longest = 0.0
+        self.over_50ms = 0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+            return
+        took = time.perf_counter() - self.started
+        self.longest = max(self.longest, took)
+        if took > 0.05:
+            self.over_50ms += 1
+
+
+GC = GcPauses()
+
+
 class SlowCallbacks(logging.Handler):
     """asyncio's debug warnings "Executing <...> took N seconds": what blocked the loop."""
 
@@ -209,8 +232,10 @@ async def _measure(hass: HomeAssistant, base: str, run: Run, eans: list[str]) ->
     asyncio_logger = logging.getLogger("asyncio")
     asyncio_logger.addHandler(slow)
     await async_wait_committed(hass)
+    await asyncio.sleep(0.1)
     monitor = LoopMonitor()
     monitor.start()
+    await asyncio.sleep(0)
     rss0 = _rss_mb()
     entry = _entry(base, eans, run.days, run.label.replace(" ", "_"))
     entry.add_to_hass(hass)
@@ -239,16 +264,16 @@ async def test_scale(hass: HomeAssistant) -> None:
     loop = asyncio.get_running_loop()
     loop.set_debug(True)  # names whatever blocks the loop for more than 50 ms
     loop.slow_callback_duration = 0.05
+    gc.callbacks.append(GC)
     eans = meter_mix(METERS)
     with stand_in() as base:
         warm = "541440010000000099"
-        for ean in [warm, ONE, *eans]:
+        big_ean = _ean("50011", 999, submeter=True)
+        for ean in [warm, ONE, big_ean, *eans]:
             _admin(base, "/_sandbox/mandates", {"status": "Approved", "ean": ean})
         await _measure(hass, base, Run("warm up", 1, 2), [warm])
         one = await _measure(hass, base, Run("one meter", 1, DAYS), [ONE])
         many = await _measure(hass, base, Run(f"{METERS} meters", METERS, DAYS), eans)
-        big_ean = _ean("50011", 999, submeter=True)
-        _admin(base, "/_sandbox/mandates", {"status": "Approved", "ean": big_ean})
         big = await _measure(hass, base, Run("one 185-day chunk", 1, BIG_DAYS), [big_ean])
 
     instance = hass.data.get("recorder_instance")
@@ -273,6 +298,9 @@ async def test_scale(hass: HomeAssistant) -> None:
           f"(RSS growth {one.rss_growth:.1f} MB vs {many.rss_growth:.1f} MB)")
     print(f"max concurrent GET Energy requests: {max(r.max_in_flight for r in (one, many, big))} "
           f"(limit {MAX_CONCURRENT_REQUESTS})")
+    gc.callbacks.remove(GC)
+    print(f"longest garbage-collector pause: {GC.longest * 1000:.1f} ms "
+          f"({GC.over_50ms} over 50 ms)")
     worst = max(one.worst_block, many.worst_block, big.worst_block)
     print(f"longest event-loop block: {worst * 1000:.1f} ms (target <= 50 ms)")
     for run in (one, many, big):
