@@ -50,10 +50,12 @@ from .api.models import (
     EnergyData,
     EnergyType,
     Mandate,
+    MandateStatus,
     PeriodType,
     Resolution,
 )
 from .capacity import (
+    DayPeak,
     MonthPeak,
     capacity_average,
     day_peaks,
@@ -83,6 +85,7 @@ from .statistics import (
     GAS_DAY_START_HOUR,
     SERIES_PEAK,
     Prices,
+    SeriesRows,
     async_delete_statistics_after,
     async_import_peaks,
     async_import_rows,
@@ -95,7 +98,15 @@ from .statistics import (
 )
 
 MAX_CHUNK: Final = timedelta(days=185)
-CHUNK_DAYS = 185  # local days per request (tests use fewer)
+CHUNK_DAYS = 185  # local days per request at most (tests use fewer)
+# A response is decoded in a worker thread, but its JSON decoding is one C call that holds the
+# GIL all along: ~90-120 ms for a 185-day chunk of an AMR meter with submeters (10 MB, 106,500
+# values), which would stall the event loop as long. So a chunk holds about this many values
+# at most: the first chunk of a quarter-hour/hourly meter spans FIRST_FINE_CHUNK_DAYS, later
+# ones as many days as the values per day measured so far allow (185 for a digital offtake
+# meter, ~43 for the AMR meter above).
+SAMPLE_BUDGET: Final = 25_000
+FIRST_FINE_CHUNK_DAYS: Final = 31
 POLL_OVERLAP: Final = timedelta(hours=2)
 INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months back (A18)
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
@@ -106,6 +117,13 @@ MERGE_GAP_DAYS: Final = 7
 PEAK_MONTHS_KEPT: Final = 14  # refetch close affected days in one readTime request
 LAST_DAY_SERIES: Final = ("offtake", "injection", "gas_m3", "gas_kwh", "production", "auxiliary")
 COMPLEX_TYPES: Final = (ComplexEnergyType.ACTIVE, ComplexEnergyType.REACTIVE)
+# At most this many GET Energy requests of one entry are in flight at once, however many meters
+# it follows (the backfill's prefetch and the polls included): Fluvius limits calls per client.
+MAX_CONCURRENT_REQUESTS: Final = 2
+# After a data period ends, values measured before the end keep arriving for a while: late days
+# (up to 72 h), corrected estimates (up to 6 days) and the gas month's definitive conversion
+# factor (2-5 days after the month). A meter whose period ended is polled this long, then not.
+ENDED_POLL_GRACE: Final = timedelta(days=40)
 
 
 class EnergyClient(Protocol):
@@ -164,17 +182,22 @@ class FluviusState:
     backfill_done: bool
 
 
+def _preference(mandate: Mandate) -> tuple[bool, bool]:
+    return (
+        mandate.status == MandateStatus.APPROVED,
+        mandate.data_service_type == DataServiceType.QUARTER_HOURLY,
+    )
+
+
 def choose_mandates(mandates: Sequence[Mandate]) -> dict[str, Mandate]:
-    """One mandate per EAN: usable ones only, quarter-hour access preferred over daily."""
+    """One mandate per EAN: usable ones only; an Approved (running) mandate over a Finished
+    one (a renewed grant is listed next to the ended one), then quarter-hour over daily."""
     result: dict[str, Mandate] = {}
     for mandate in mandates:
         if not mandate.usable or mandate.ean is None:
             continue
         current = result.get(mandate.ean)
-        if current is None or (
-            current.data_service_type != DataServiceType.QUARTER_HOURLY
-            and mandate.data_service_type == DataServiceType.QUARTER_HOURLY
-        ):
+        if current is None or _preference(mandate) > _preference(current):
             result[mandate.ean] = mandate
     return result
 
@@ -200,9 +223,12 @@ def floor_local_midnight(moment: datetime, hour: int = 0) -> datetime:
     return day_boundary(boundary_day(moment, hour), hour)
 
 
-def chunk_end(start: datetime, limit: datetime, hour: int = 0) -> datetime:
-    """End of the chunk starting at ``start``: a local day start ≤185 days on, or ``limit``."""
-    day = boundary_day(start, hour) + timedelta(days=CHUNK_DAYS)
+def chunk_end(
+    start: datetime, limit: datetime, hour: int = 0, days: int | None = None
+) -> datetime:
+    """End of the chunk starting at ``start``: a local day start ``days`` (≤185) days on, or
+    ``limit``."""
+    day = boundary_day(start, hour) + timedelta(days=min(days or CHUNK_DAYS, CHUNK_DAYS))
     end = day_boundary(day, hour)
     while end - start > MAX_CHUNK:  # a DST change inside the chunk can add an hour
         day -= timedelta(days=1)
@@ -255,6 +281,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self.cursors = Cursors()
         self._store = CursorStore(hass, entry.entry_id)
         self._lock = asyncio.Lock()
+        self._request_slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+        self.requests_in_flight = 0
+        self.max_requests_in_flight = 0  # the most seen at once (diagnostics, tests, benchmark)
         rng = random.Random(entry.entry_id)
         self.poll_minute = rng.randrange(*POLL_WINDOW)  # minute of the local day
         self.next_poll: datetime | None = None
@@ -268,6 +297,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._requests: deque[dict[str, Any]] = deque(maxlen=40)
         self._rows_written: dict[str, int] = {}
         self._skipped: set[str] = set()  # EANs without mandate in this backfill run
+        self._chunk_days: dict[str, int] = {}  # learnt days per request (SAMPLE_BUDGET)
         self._prefetch: dict[
             str, tuple[tuple[datetime, datetime], asyncio.Task[EnergyData]]
         ] = {}
@@ -379,9 +409,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 ]
                 if not pending:
                     break
-                for ean in pending:
+                for index, ean in enumerate(pending):
                     async with self._lock:
-                        await self._async_backfill_chunk(ean)
+                        await self._async_backfill_chunk(ean, pending, index)
         except ConfigEntryAuthFailed:
             LOGGER.warning("Fluvius refused the credentials; the backfill waits for reauth")
             self.config_entry.async_start_reauth(self.hass)
@@ -421,11 +451,42 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             task.cancel()
         self._prefetch.clear()
 
-    async def _async_backfill_chunk(self, ean: str) -> None:
+    def _chunk_end(self, ean: str, start: datetime, limit: datetime) -> datetime:
+        """Where a request for ``ean`` starting at ``start`` ends (see SAMPLE_BUDGET)."""
+        days = self._chunk_days.get(ean)
+        if days is None:
+            days = FIRST_FINE_CHUNK_DAYS if self._hourly_access(ean) else CHUNK_DAYS
+        return chunk_end(start, limit, self._day_hour(ean), days)
+
+    def _learn_chunk_days(self, ean: str, start: datetime, end: datetime, values: int) -> None:
+        """Size the next chunks of ``ean`` after the values per day of this response."""
+        days = max((end - start) / timedelta(days=1), 1.0)
+        per_day = max(values / days, 1.0)
+        self._chunk_days[ean] = max(1, min(CHUNK_DAYS, int(SAMPLE_BUDGET / per_day)))
+
+    def _next_turn(
+        self, pending: list[str], index: int, ean: str, end: datetime
+    ) -> tuple[str, tuple[datetime, datetime]] | None:
+        """The chunk after ``pending[index]``'s current one (ending at ``end``) in turn order:
+        the next meter of this round, else the first unfinished meter of the next round."""
+        following = pending[index + 1 :] + pending[: index + 1]
+        for other in following:
+            if other in self._skipped:
+                continue
+            cursor = self.cursors.get(other)
+            if cursor.backfill_to is None or cursor.backfilled_until is None:
+                continue
+            start = end if other == ean else cursor.backfilled_until
+            if start >= cursor.backfill_to:
+                continue
+            return other, (start, self._chunk_end(other, start, cursor.backfill_to))
+        return None
+
+    async def _async_backfill_chunk(self, ean: str, pending: list[str], index: int) -> None:
         cursor = self.cursors.get(ean)
         assert cursor.backfilled_until is not None and cursor.backfill_to is not None
         start = cursor.backfilled_until
-        end = chunk_end(start, cursor.backfill_to, self._day_hour(ean))
+        end = self._chunk_end(ean, start, cursor.backfill_to)
         if end <= start:
             cursor.backfilled_until = cursor.backfill_to
             await self._store.async_save(self.cursors)
@@ -443,17 +504,23 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             raise ConfigEntryAuthFailed(str(err)) from err
         except FluviusError as err:
             raise _update_failed(err) from err
-        async_set_mandate_missing(self.hass, self.config_entry, ean, False)
-        # Ask for the next chunk while the recorder writes this one (the cursor rules are
-        # unchanged: it only moves after this chunk's rows are committed).
-        if end < cursor.backfill_to:
-            next_end = chunk_end(end, cursor.backfill_to, self._day_hour(ean))
-            self._prefetch[ean] = (
-                (end, next_end),
+        async_set_mandate_missing(self.hass, self.config_entry, ean, self._mandate_ended(ean))
+        self._learn_chunk_days(ean, start, end, data.sample_count)
+        # Ask for the next chunk in turn while the recorder writes this one (the cursor rules
+        # are unchanged: a cursor only moves after its chunk's rows are committed). One chunk
+        # ahead, whatever the number of meters: memory and requests in flight stay bounded.
+        self._cancel_prefetch()
+        turn = self._next_turn(pending, index, ean, end)
+        if turn is not None:
+            other, (next_start, next_end) = turn
+            self._prefetch[other] = (
+                (next_start, next_end),
                 self.config_entry.async_create_background_task(
                     self.hass,
-                    self._async_request(ean, PeriodType.READ_TIME, end, next_end, "backfill"),
-                    f"{DOMAIN} prefetch {ean}",
+                    self._async_request(
+                        other, PeriodType.READ_TIME, next_start, next_end, "backfill"
+                    ),
+                    f"{DOMAIN} prefetch {other}",
                 ),
             )
         await self._async_process(ean, data)
@@ -511,7 +578,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 LOGGER.warning("Could not re-read the mandates: %s", err.message)
             failure: FluviusError | None = None
             for ean in self.eans:
-                if ean not in self.mandates:
+                if not self._pollable(ean, now):
                     continue
                 try:
                     await self._async_poll_ean(ean, now)
@@ -525,12 +592,38 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                     LOGGER.debug("Poll of %s failed: %s", ean, err.message)
                     failure = failure or err
                 else:
-                    async_set_mandate_missing(self.hass, self.config_entry, ean, False)
+                    async_set_mandate_missing(
+                        self.hass, self.config_entry, ean, self._mandate_ended(ean)
+                    )
             await self._store.async_save(self.cursors)
-        incomplete = any(self._yesterday_incomplete(ean, now) for ean in self.eans)
+        incomplete = any(
+            self._yesterday_incomplete(ean, now) for ean in self.eans if self._pollable(ean, now)
+        )
         self._schedule_poll(now, retry=failure is not None or incomplete)
         if failure is not None:
             raise _update_failed(failure) from failure
+
+    def _pollable(self, ean: str, now: datetime) -> bool:
+        """Whether a poll asks for this meter: it has a mandate, and its data period has not
+        ended more than :data:`ENDED_POLL_GRACE` ago."""
+        mandate = self.mandates.get(ean)
+        if mandate is None:
+            return False
+        end = mandate.data_period_to
+        return end is None or now < end + ENDED_POLL_GRACE
+
+    def _mandate_ended(self, ean: str) -> bool:
+        """Whether the meter's mandate ended (Finished) while we were following it.
+
+        A meter selected when its mandate had already finished (history only, offered so in
+        the config flow) is no surprise: its backfill window ends at the data period end.
+        """
+        mandate = self.mandates.get(ean)
+        if mandate is None or mandate.status != MandateStatus.FINISHED:
+            return False
+        end = mandate.data_period_to
+        backfill_to = self.cursors.get(ean).backfill_to
+        return end is not None and backfill_to is not None and end > backfill_to
 
     def _yesterday_incomplete(self, ean: str, now: datetime) -> bool:
         cursor = self.cursors.get(ean)
@@ -556,7 +649,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             if mandate is not None and mandate.data_period_from is not None:
                 fetch_start = max(fetch_start, mandate.data_period_from)
             while fetch_start < fetch_end:
-                chunk_stop = chunk_end(fetch_start, fetch_end, hour)
+                chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
                 data = await self._async_request(
                     ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
                 )
@@ -602,30 +695,45 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         mandates = choose_mandates(raw)
         self._log_request("mandates", None, None, None, "ok", len(raw))
         self.cursors.last_mandate_sync = now
+        returned: list[str] = []
         for ean in self.eans:
             new = mandates.get(ean)
             if new is None:
                 async_set_mandate_missing(self.hass, self.config_entry, ean, True)
                 self.mandates.pop(ean, None)
                 continue
+            if ean not in self.mandates:
+                returned.append(ean)
             self.mandates[ean] = new
             cursor = self.cursors.get(ean)
             end = new.data_period_to
-            moved_back = (
-                end is not None
-                and end < now
-                and (cursor.data_period_to is None or end < cursor.data_period_to)
+            earlier = end is not None and (
+                cursor.data_period_to is None or end < cursor.data_period_to
             )
-            if moved_back and end is not None:
-                await self._async_purge_after(ean, cursor, end)
-                async_set_data_period_moved(
-                    self.hass,
-                    self.config_entry,
-                    ean,
-                    end,
-                    floor_local_midnight(end, self._day_hour(ean)),
-                )
+            if earlier and end is not None:
+                if cursor.backfill_to is not None and cursor.backfill_to > end:
+                    cursor.backfill_to = max(end, cursor.backfill_from or end)
+                # Only data measured after the new end must go (fluvius-api.md §6.7). A mandate
+                # that finishes now ends its period now: nothing after it was imported, nothing
+                # is removed and the user is not told that data was.
+                if end < now and cursor.last_data is not None and cursor.last_data > end:
+                    await self._async_purge_after(ean, cursor, end)
+                    async_set_data_period_moved(
+                        self.hass,
+                        self.config_entry,
+                        ean,
+                        end,
+                        floor_local_midnight(end, self._day_hour(ean)),
+                    )
             cursor.data_period_to = end
+            if self._mandate_ended(ean):
+                # Finished: no new data comes. The issue stays until a renewed mandate is
+                # approved (or the meter is deselected).
+                async_set_mandate_missing(self.hass, self.config_entry, ean, True)
+        if returned and self._skipped.intersection(returned):
+            # A meter skipped by the backfill (404) has a mandate again: resume its history.
+            self._skipped.difference_update(returned)
+            self._start_backfill()
         runtime: FluviusData | None = getattr(self.config_entry, "runtime_data", None)
         if runtime is not None:
             runtime.mandates = self.mandates
@@ -664,9 +772,17 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self, ean: str, period_type: PeriodType, start: datetime, end: datetime, kind: str
     ) -> EnergyData:
         try:
-            data = await self.client.get_energy(
-                ean, period_type, start, end, complex_energy_types=COMPLEX_TYPES
-            )
+            async with self._request_slots:
+                self.requests_in_flight += 1
+                self.max_requests_in_flight = max(
+                    self.max_requests_in_flight, self.requests_in_flight
+                )
+                try:
+                    data = await self.client.get_energy(
+                        ean, period_type, start, end, complex_energy_types=COMPLEX_TYPES
+                    )
+                finally:
+                    self.requests_in_flight -= 1
         except FluviusError as err:
             self._log_request(kind, ean, start, end, type(err).__name__, None)
             raise
@@ -695,22 +811,32 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             }
         )
 
+    @staticmethod
+    def _rows_and_peaks(
+        ean: str, data: EnergyData, hourly_access: bool, prices: Prices
+    ) -> tuple[SeriesRows, dict[date, DayPeak] | None]:
+        """The hourly rows and the per-day offtake maxima of one response (pure; run in a worker
+        thread: for a 185-day chunk this is a few hundred thousand samples)."""
+        rows = rows_from_energy(data, hourly_access=hourly_access, prices=prices)
+        quarter_hours = offtake_quarter_hours(data).get(ean)
+        peaks = day_peaks(quarter_hours, TIMEZONE) if quarter_hours else None
+        return rows, peaks
+
     async def _async_process(self, ean: str, data: EnergyData) -> None:
         """Import one response: hourly statistics, monthly peaks, what we learn of the meter."""
         cursor = self.cursors.get(ean)
         self._learn_meter(cursor, data)
-        rows = rows_from_energy(
-            data, hourly_access=self._hourly_access(ean), prices=self.prices
+        rows, all_peaks = await self.hass.async_add_executor_job(
+            self._rows_and_peaks, ean, data, self._hourly_access(ean), self.prices
         )
         series_by_ean: dict[str, set[str]] = {}
         for row_ean, series in rows:
             series_by_ean.setdefault(row_ean, set()).add(series)
         for row_ean, names in series_by_ean.items():
             cursor.note_series(row_ean, names)
-        quarter_hours = offtake_quarter_hours(data).get(ean)
-        if quarter_hours:
+        if all_peaks is not None:
             horizon = self._peak_horizon()
-            peaks = {d: p for d, p in day_peaks(quarter_hours, TIMEZONE).items() if d >= horizon}
+            peaks = {d: p for d, p in all_peaks.items() if d >= horizon}
             if peaks:
                 cursor.peak_days.update(peaks)
                 await self._async_write_peaks(ean, cursor, {month_start(day) for day in peaks})

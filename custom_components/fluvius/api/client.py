@@ -91,6 +91,9 @@ _PARSE_ERRORS: Final = (
     RecursionError,
 )
 
+# Bodies at least this long are decoded off the event loop (a day of quarter-hours is ~20 kB).
+PARSE_OFF_LOOP_BYTES: Final = 256 * 1024
+
 type Params = list[tuple[str, str]]
 
 
@@ -295,7 +298,7 @@ class FluviusClient:
                 *options,
             ]
             body = await self._request("GET", self._endpoints.energy_url, params=params, ean=ean)
-            yield self._parse(lambda payload: parse_energy(payload, ean=ean), body)
+            yield await self._parse_off_loop(lambda payload: parse_energy(payload, ean=ean), body)
 
     def energy_chunks(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The ``[from, to)`` requests :meth:`iter_energy` sends for ``[start, end)``."""
@@ -347,6 +350,14 @@ class FluviusClient:
         return self._parse(parse_mock_mandate, raw)
 
     # --- the request loop -----------------------------------------------------------------
+
+    async def _parse_off_loop[T](self, parse: Callable[[object], T], body: bytes) -> T:
+        """:meth:`_parse`, in a worker thread for a big body: a 185-day chunk of quarter-hours
+        is megabytes of JSON, and decoding it on the event loop would stall it for hundreds of
+        milliseconds (measured in bench/scale.py)."""
+        if len(body) < PARSE_OFF_LOOP_BYTES:
+            return self._parse(parse, body)
+        return await asyncio.get_running_loop().run_in_executor(None, self._parse, parse, body)
 
     def _parse[T](self, parse: Callable[[object], T], body: bytes) -> T:
         try:
