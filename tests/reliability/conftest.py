@@ -104,8 +104,7 @@ async def start_stand_in(
             now=NOW,
             frozen=True,
             credentials=credentials,
-            late_share=0.0,
-            **config,
+            **{"late_share": 0.0, **config},
         )
     )
     app.middlewares.extend(middlewares)
