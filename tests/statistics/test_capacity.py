@@ -21,7 +21,7 @@ from custom_components.fluvius.capacity import (
 from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.statistics import statistic_id
 
-from .conftest import Setup, utc
+from ._legacy import Setup, utc
 from .fake_api import FakeFluvius, local_midnight, mock_meter
 
 QH = timedelta(minutes=15)
@@ -106,12 +106,12 @@ def test_capacity_average_floor_and_window() -> None:
 
 @pytest.mark.freeze_time("2025-04-05T09:00:00Z")
 async def test_peak_statistic_and_sensor_state(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius
+    hass: HomeAssistant, legacy_setup: Setup, fake: FakeFluvius
 ) -> None:
     """March complete -> final; April partial -> not final; one ``peak`` row per month."""
     ean = "541440010000000006"
     fake.add(mock_meter(ean))
-    coordinator = await setup([ean], backfill_days=40)
+    coordinator = await legacy_setup([ean], backfill_days=40)
     cursor = coordinator.cursors.get(ean)
     months = month_peaks(cursor.peak_days, TIMEZONE)
     assert months[date(2025, 3, 1)].final

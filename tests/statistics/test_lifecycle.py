@@ -24,9 +24,16 @@ from custom_components.fluvius.statistics import (
     statistic_id,
 )
 
-from .conftest import Setup, make_entry, start_coordinator, stop_coordinator, utc
+from ._legacy import (
+    Setup,
+    assert_matches_truth,
+    make_entry,
+    read_rows,
+    start_coordinator,
+    stop_coordinator,
+    utc,
+)
 from .fake_api import FakeFluvius, local_midnight, mock_meter
-from .helpers import assert_matches_truth, read_rows
 
 DIGITAL_QH = "541440110000000007"
 AMR_SUB = "541450211000000007"
@@ -56,11 +63,11 @@ async def test_remove_entry_clears_every_statistic(hass: HomeAssistant, fake: Fa
 
 @pytest.mark.freeze_time("2025-02-10T09:00:00Z")
 async def test_data_period_end_moved_into_the_past(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, legacy_setup: Setup, fake: FakeFluvius, freezer: FrozenDateTimeFactory
 ) -> None:
     """The mandate's dataPeriodTo moves back: later rows go, the repair is raised."""
     meter = fake.add(mock_meter(DIGITAL_QH))
-    coordinator = await setup([DIGITAL_QH], backfill_days=12)
+    coordinator = await legacy_setup([DIGITAL_QH], backfill_days=12)
     cursor = coordinator.cursors.get(DIGITAL_QH)
     start = cursor.backfill_from
     cut = local_midnight(utc(2025, 2, 5, 12).astimezone(TIMEZONE).date()) + timedelta(hours=13)
@@ -83,13 +90,13 @@ async def test_data_period_end_moved_into_the_past(
 
 @pytest.mark.freeze_time("2025-02-10T09:00:00Z")
 async def test_poll_errors(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, legacy_setup: Setup, fake: FakeFluvius, freezer: FrozenDateTimeFactory
 ) -> None:
     """Rate limit -> UpdateFailed (translated), cursor unchanged; 404 on one EAN -> repair,
     the other EAN goes on; 401 -> reauth."""
     for ean in (DIGITAL_QH, AMR_SUB):
         fake.add(mock_meter(ean))
-    coordinator = await setup([DIGITAL_QH, AMR_SUB], backfill_days=2)
+    coordinator = await legacy_setup([DIGITAL_QH, AMR_SUB], backfill_days=2)
     before = coordinator.cursors.get(DIGITAL_QH).last_insert_poll
     freezer.tick(timedelta(hours=1))
 

@@ -11,9 +11,15 @@ import pytest
 from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.statistics import statistic_id
 
-from .conftest import Setup, make_entry, start_coordinator, stop_coordinator
+from ._legacy import (
+    Setup,
+    assert_matches_truth,
+    make_entry,
+    read_rows,
+    start_coordinator,
+    stop_coordinator,
+)
 from .fake_api import FakeFluvius, mock_meter
-from .helpers import assert_matches_truth, read_rows
 
 KINDS: dict[str, tuple[str, ...]] = {
     "541440110000000003": ("offtake", "injection"),  # digital E, offtake + injection, QH
@@ -89,13 +95,13 @@ async def test_every_kind_matches_truth_across_autumn_dst(
 
 @pytest.mark.freeze_time("2025-04-03T08:00:00Z")
 async def test_spring_dst_gas_day_and_daily_registers(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius
+    hass: HomeAssistant, legacy_setup: Setup, fake: FakeFluvius
 ) -> None:
     """30 March 2025: 23 hourly rows; the gas day around it is 23 hours long too."""
     hourly_gas, daily_gas = "541441010000000004", "541441000000000004"
     fake.add(mock_meter(hourly_gas))
     fake.add(mock_meter(daily_gas))
-    coordinator = await setup([hourly_gas, daily_gas], backfill_days=6)
+    coordinator = await legacy_setup([hourly_gas, daily_gas], backfill_days=6)
     cursor = coordinator.cursors.get(hourly_gas)
     for ean in (hourly_gas, daily_gas):
         for name in ("gas_m3", "gas_kwh"):

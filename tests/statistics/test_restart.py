@@ -13,9 +13,8 @@ import pytest
 from custom_components.fluvius.api.errors import FluviusServerError
 from custom_components.fluvius.api.models import PeriodType
 
-from .conftest import make_entry, start_coordinator, stop_coordinator
+from ._legacy import assert_matches_truth, make_entry, start_coordinator, stop_coordinator
 from .fake_api import FakeFluvius, mock_meter
-from .helpers import assert_matches_truth
 
 DIGITAL_QH = "541440110000000005"
 AMR_SUB = "541450211000000005"

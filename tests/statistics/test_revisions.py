@@ -18,9 +18,8 @@ from custom_components.fluvius.statistics import (
     statistic_metadata,
 )
 
-from .conftest import Setup, utc
+from ._legacy import Setup, assert_matches_truth, read_rows, utc
 from .fake_api import FakeFluvius, local_midnight, mock_meter
-from .helpers import assert_matches_truth, read_rows
 
 DIGITAL_QH = "541440110000000002"
 
@@ -28,7 +27,7 @@ DIGITAL_QH = "541440110000000002"
 @pytest.mark.freeze_time("2025-06-20T09:30:00Z")
 async def test_revision_months_back_shifts_every_later_sum(
     hass: HomeAssistant,
-    setup: Setup,
+    legacy_setup: Setup,
     fake: FakeFluvius,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
@@ -36,7 +35,7 @@ async def test_revision_months_back_shifts_every_later_sum(
     """A quarter-hour revised ~3 months back: that hour and every later sum move by the delta."""
     monkeypatch.setattr("custom_components.fluvius.coordinator.CHUNK_DAYS", 40)
     fake.add(mock_meter(DIGITAL_QH))
-    coordinator = await setup([DIGITAL_QH], backfill_days=110)
+    coordinator = await legacy_setup([DIGITAL_QH], backfill_days=110)
     cursor = coordinator.cursors.get(DIGITAL_QH)
     start = cursor.backfill_from
     before = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))
@@ -70,11 +69,11 @@ async def test_revision_months_back_shifts_every_later_sum(
 
 @pytest.mark.freeze_time("2025-05-10T09:30:00Z")
 async def test_same_payload_twice_changes_nothing(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius
+    hass: HomeAssistant, legacy_setup: Setup, fake: FakeFluvius
 ) -> None:
     """Importing the same response again writes no row; overlapping polls neither."""
     fake.add(mock_meter(DIGITAL_QH))
-    coordinator = await setup([DIGITAL_QH], backfill_days=6)
+    coordinator = await legacy_setup([DIGITAL_QH], backfill_days=6)
     cursor = coordinator.cursors.get(DIGITAL_QH)
     data = await fake.get_energy(
         DIGITAL_QH, PeriodType.READ_TIME, cursor.backfill_from, cursor.backfill_to
@@ -128,7 +127,7 @@ async def test_import_series_only_rewrites_from_the_changed_hour(hass: HomeAssis
 
 @pytest.mark.freeze_time("2025-05-12T09:30:00Z")
 async def test_gaps_and_late_data(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, legacy_setup: Setup, fake: FakeFluvius, freezer: FrozenDateTimeFactory
 ) -> None:
     """A day that arrives three days late, and quarter-hours that never arrive, stay exact."""
     late_day = utc(2025, 5, 9, 12).astimezone(TIMEZONE).date()
@@ -136,7 +135,7 @@ async def test_gaps_and_late_data(
     never = {utc(2025, 5, 6, 10, 15), utc(2025, 5, 6, 10, 30)}
     fake.missing |= {(DIGITAL_QH, t) for t in never}
     fake.add(mock_meter(DIGITAL_QH))
-    coordinator = await setup([DIGITAL_QH], backfill_days=8)
+    coordinator = await legacy_setup([DIGITAL_QH], backfill_days=8)
     cursor = coordinator.cursors.get(DIGITAL_QH)
     start = cursor.backfill_from
     rows = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))

@@ -23,7 +23,7 @@ from custom_components.fluvius.statistics import (
     statistic_metadata,
 )
 
-from .conftest import make_entry
+from ._legacy import make_entry
 from .fake_api import FakeFluvius, mock_meter
 
 DIGITAL_QH = "541440110000000008"
