@@ -82,10 +82,24 @@ def instant_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fluvius_init, "create_client", create_client)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "stand_config(**fields): SandboxConfig fields of the test's stand-in (default: no "
+        "estimates, no late days)",
+    )
+
+
 @pytest.fixture
-async def stand(freezer: FrozenDateTimeFactory) -> AsyncGenerator[StandIn]:
+async def stand(
+    request: pytest.FixtureRequest, freezer: FrozenDateTimeFactory
+) -> AsyncGenerator[StandIn]:
     """The stand-in on loopback, its simulated clock at the test's ``freeze_time``."""
-    stand_in, server = await start_stand_in(now=dt_util.utcnow(), estimate_share=0.0)
+    config: dict[str, Any] = {"estimate_share": 0.0, "late_share": 0.0}
+    marker = request.node.get_closest_marker("stand_config")
+    if marker is not None:
+        config |= marker.kwargs
+    stand_in, server = await start_stand_in(now=dt_util.utcnow(), **config)
     yield stand_in
     await server.close()
 
