@@ -47,8 +47,6 @@ from tests.standin import (
     utc,
 )
 
-from ._legacy import fake, legacy_setup  # noqa: F401  # until every test is ported
-
 __all__ = ["EnergyCall", "Setup", "energy_calls", "make_entry", "start_entry", "stop_entry", "utc"]
 
 
