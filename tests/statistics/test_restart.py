@@ -89,7 +89,8 @@ async def test_restart_mid_backfill(
         assert requests
         assert {c.period_type for c in requests} == {"readTime"}
         # Resumed at the last committed cursor saved before the crash (or earlier).
-        assert saved[ean] is not None and requests[0].start <= saved[ean]
+        committed = saved[ean]
+        assert committed is not None and requests[0].start <= committed
         starts = [c.start for c in requests]
         ends = [c.end for c in requests]
         assert starts[1:] == ends[:-1]  # contiguous chunks, no gap, no overlap
