@@ -11,9 +11,11 @@ as ratios against a baseline measured in the same run:
 Targets: wall-time ratio ≤ 1.15; memory growth ≤ 100 MB; a state change written within 5 s
 while the backfill runs; daily poll cost with 3 years of history ≤ 1.2 x with 1 year.
 
-Data source: ``fluvius_sandbox`` when it is importable and exposes a client-compatible
-stand-in; otherwise the deterministic fake API of the statistics tests (same shapes, same
-ground truth), which is what the figures below were measured with until the sandbox lands.
+Data source: the API stand-in (``fluvius_sandbox``) in its own process on loopback, spoken to
+over HTTP by the real client (built from a config entry's data, as Home Assistant does), with
+its realistic data: insert times, estimates corrected later, a few late days. The baseline goes
+through the same client and the same stand-in, so both sides pay the same fetch and parse cost;
+the last line checks the imported offtake total against the stand-in's truth.
 """
 
 from __future__ import annotations

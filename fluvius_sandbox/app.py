@@ -550,6 +550,8 @@ def _fault_response(kind: FaultKind, retry_after: int) -> web.Response:
         return api_error(503, "Service Unavailable", {"Retry-After": str(retry_after)})
     if kind is FaultKind.GEOBLOCK:
         return api_error(403, GEOBLOCKED)
+    if kind is FaultKind.NO_MANDATE:
+        return api_error(404, NO_MANDATE)
     return api_error(500, "Internal server error")
 
 

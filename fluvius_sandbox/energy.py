@@ -175,8 +175,19 @@ class EnergySelector:
         else:
             lookback = _GAS_LOOKBACK if mock.is_gas else _ELECTRICITY_LOOKBACK
             scan = (request.start - lookback - 86400 * 2, min(request.end, request.now + 1))
+        blocks = self.blocks(mock, *scan)
+        if request.period_type is PeriodType.INSERT_TIME:
+            # Scenario edits inserted in the window may concern intervals far back.
+            window = (request.start, min(request.end, request.now + 1))
+            months = {block.month for block in blocks}
+            for start in self.model.edited_between(mock.ean, *window):
+                for block in self.blocks(mock, start, start + 1):
+                    if block.month not in months:
+                        months.add(block.month)
+                        blocks.append(block)
+            blocks.sort(key=lambda block: block.month)
         parts: list[Rows] = []
-        for block in self.blocks(mock, *scan):
+        for block in blocks:
             if daily:
                 part = self._daily(block, request, periods, regs)
             else:
@@ -194,7 +205,7 @@ class EnergySelector:
     ) -> Rows:
         starts = block.starts
         ends = starts + block.step
-        inside = _inside(starts, ends, periods)
+        inside = _inside(starts, ends, periods) & ~block.missing
         if request.period_type is PeriodType.READ_TIME:
             chosen = (
                 inside
@@ -264,7 +275,7 @@ class EnergySelector:
         )
         rows = Rows(day_starts[index], day_ends[index], pending_days[index], definitive_days[index])
         for point, register in regs:
-            values = block.values_at(register.channel, times)
+            values = np.where(block.missing, 0, block.values_at(register.channel, times))
             if register.gas_kwh:
                 values = block.gas_kwh(values, definitive_days[block.day_of])
             if register.tariff is not None:

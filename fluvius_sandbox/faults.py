@@ -15,6 +15,8 @@ Kinds (``--faults`` names in brackets):
   ``uses`` API requests (default 1) or ``lifetime`` simulated seconds, although ``expires_in``
   says 3600;
 * ``geoblock``: 403, as for a request from outside the EEA/UK;
+* ``404`` (``no_mandate``): 404 "No valid mandates found", as when a mandate is gone for a
+  moment (with ``ean=``: only GET Energy for that EAN; the mandates themselves stay);
 * ``revoke``: the mandate(s) of ``ean`` are removed (``status=Removed``, default: they disappear
   from GET Mandate and GET Energy answers 404) or ended (``status=Finished``), once, ``at`` a
   simulated moment or ``after`` N API requests;
@@ -53,6 +55,7 @@ class FaultKind(StrEnum):
     MALFORMED = "malformed"
     EARLY_EXPIRY = "early_expiry"
     GEOBLOCK = "geoblock"
+    NO_MANDATE = "404"
     REVOKE = "revoke"
     PERIOD_END = "period_end"
 
@@ -68,6 +71,8 @@ ALIASES: Final[dict[str, FaultKind]] = {
     "token_expiry": FaultKind.EARLY_EXPIRY,
     "expire": FaultKind.EARLY_EXPIRY,
     "forbidden": FaultKind.GEOBLOCK,
+    "no_mandate": FaultKind.NO_MANDATE,
+    "not_found": FaultKind.NO_MANDATE,
     "data_period_end": FaultKind.PERIOD_END,
 }
 
@@ -75,7 +80,13 @@ API_ENDPOINTS: Final = frozenset({"mandate", "energy", "mock"})
 ALL_ENDPOINTS: Final = API_ENDPOINTS | {"token"}
 
 RESPONSE_KINDS: Final = frozenset(
-    {FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.UNAVAILABLE, FaultKind.GEOBLOCK}
+    {
+        FaultKind.RATE_LIMIT,
+        FaultKind.SERVER_ERROR,
+        FaultKind.UNAVAILABLE,
+        FaultKind.GEOBLOCK,
+        FaultKind.NO_MANDATE,
+    }
 )
 BODY_KINDS: Final = frozenset({FaultKind.TRUNCATED, FaultKind.MALFORMED})
 EVENT_KINDS: Final = frozenset({FaultKind.REVOKE, FaultKind.PERIOD_END})

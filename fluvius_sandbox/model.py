@@ -26,8 +26,9 @@ meters of one sandbox share one climate.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 import math
 import threading
@@ -37,7 +38,15 @@ import numpy as np
 import numpy.typing as npt
 
 from .eans import MockEan, SubmeterKind
-from .timeutil import gas_day_start, local_midnight, month_of_index, utc_offset_seconds
+from .timeutil import (
+    gas_day_of,
+    gas_day_start,
+    local_day,
+    local_midnight,
+    month_index,
+    month_of_index,
+    utc_offset_seconds,
+)
 
 type IntArray = npt.NDArray[np.int64]
 type FloatArray = npt.NDArray[np.float64]
@@ -394,6 +403,7 @@ class Block:
     final: dict[str, IntArray]
     preliminary: dict[str, IntArray]
     gas: GasFactors | None
+    missing: BoolArray  # per interval: never sent (a gap, see :class:`Withheld`)
 
     @property
     def size(self) -> int:
@@ -707,7 +717,116 @@ class _Generator:
             final=final,
             preliminary=preliminary,
             gas=gas_factors(self.seed, self.month) if mock.is_gas else None,
+            missing=np.zeros(self.n, dtype=bool),
         )
+
+
+# --- scenario edits: a chosen correction, late day or gap -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """One interval corrected at a chosen moment: first sent as generated, flagged as an
+    estimate (EST / NVAL, like every correction of the stand-in), then at ``at`` sent again as
+    READ / VAL with ``delta`` (kWh, kVArh or m3) added to one channel.
+
+    ``channel`` is a block channel key (``<point EAN>:<direction>[:inductive|:capacitive]``).
+    The interval's day gets ``at`` as its correction time (other estimates of that day, if
+    any, are corrected then too).
+    """
+
+    start: datetime
+    channel: str
+    delta: float
+    at: datetime
+
+    @property
+    def version_time(self) -> datetime | None:
+        return self.at
+
+
+@dataclass(frozen=True, slots=True)
+class LateDay:
+    """The (gas) day containing ``moment`` is first inserted only at ``at``."""
+
+    moment: datetime
+    at: datetime
+
+    @property
+    def version_time(self) -> datetime | None:
+        return self.at
+
+
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """Intervals starting in ``[start, end)`` are never sent (a gap in the data): not by
+    ``readTime``, not by ``insertTime``, and not counted in the day's daily values."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def version_time(self) -> datetime | None:
+        return None
+
+
+type Edit = Correction | LateDay | Withheld
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def apply_edits(block: Block, edits: Sequence[Edit]) -> Block:
+    """The block with the edits that concern its intervals applied (the input stays as is)."""
+    lo, hi = int(block.day_bounds[0]), int(block.day_bounds[-1])
+
+    def concerns(edit: Edit) -> bool:
+        if isinstance(edit, Withheld):
+            return _epoch(edit.start) < hi and _epoch(edit.end) > lo
+        return lo <= _epoch(edit.moment if isinstance(edit, LateDay) else edit.start) < hi
+
+    relevant = [edit for edit in edits if concerns(edit)]
+    if not relevant:
+        return block
+    insert_first = block.insert_first.copy()
+    insert_fix = block.insert_fix.copy()
+    estimated = block.estimated.copy()
+    missing = block.missing.copy()
+    final = {key: values.copy() for key, values in block.final.items()}
+    for edit in relevant:
+        if isinstance(edit, Withheld):
+            missing |= (block.starts >= _epoch(edit.start)) & (block.starts < _epoch(edit.end))
+        elif isinstance(edit, LateDay):
+            day = int(np.searchsorted(block.day_bounds, _epoch(edit.moment), side="right")) - 1
+            at = _epoch(edit.at)
+            if at < int(block.day_bounds[day + 1]):
+                raise ValueError(f"a day cannot be inserted before it ends: {edit}")
+            insert_first[day] = at
+            if insert_fix[day] != NEVER:
+                insert_fix[day] = max(int(insert_fix[day]), at + 3600)
+        else:
+            if edit.channel not in final:
+                raise ValueError(f"no channel {edit.channel!r} (known: {sorted(final)})")
+            found = np.flatnonzero(block.starts == _epoch(edit.start))
+            if not found.size:
+                raise ValueError(f"no interval starts at {edit.start.isoformat()}")
+            index = int(found[0])
+            day = int(block.day_of[index])
+            at = _epoch(edit.at)
+            if at <= int(insert_first[day]):
+                raise ValueError(f"a correction comes after the first insertion: {edit}")
+            final[edit.channel][index] += round(edit.delta * 1000)
+            estimated[index] = True
+            insert_fix[day] = at
+    return replace(
+        block,
+        insert_first=insert_first,
+        insert_fix=insert_fix,
+        estimated=estimated,
+        missing=missing,
+        final=final,
+    )
 
 
 def generate_block(
@@ -752,6 +871,37 @@ class DataModel:
         self._cache: OrderedDict[tuple[str, int], Block] = OrderedDict()
         self._lock = threading.Lock()  # long answers are built in worker threads
         self.generated = 0  # blocks generated (cache misses), for the stats
+        self._edits: dict[str, list[Edit]] = {}  # main EAN -> scenario edits
+
+    def add_edit(self, mock: MockEan, edit: Edit) -> None:
+        """A scenario edit on a main EAN's data (its cached blocks are built again); raises
+        ValueError, and keeps nothing, when the edit does not fit the data."""
+        with self._lock:
+            edits = self._edits.setdefault(mock.ean, [])
+            edits.append(edit)
+            for key in [key for key in self._cache if key[0] == mock.ean]:
+                del self._cache[key]
+            if isinstance(edit, Withheld):
+                return
+            moment = edit.moment if isinstance(edit, LateDay) else edit.start
+            day = gas_day_of(moment) if mock.is_gas else local_day(moment)
+            try:
+                self._block(mock, month_index(day))
+            except ValueError:
+                edits.remove(edit)
+                raise
+
+    def edits(self, ean: str) -> tuple[Edit, ...]:
+        return tuple(self._edits.get(ean, ()))
+
+    def edited_between(self, ean: str, lo: int, hi: int) -> list[int]:
+        """Interval (or day) starts of the edits whose new version is inserted in [lo, hi)."""
+        result = []
+        for edit in self._edits.get(ean, ()):
+            version = edit.version_time
+            if version is not None and lo <= _epoch(version) < hi:
+                result.append(_epoch(edit.moment if isinstance(edit, LateDay) else edit.start))
+        return result
 
     def block(self, mock: MockEan, month: int) -> Block:
         with self._lock:
@@ -770,6 +920,9 @@ class DataModel:
             late_share=self.late_share,
             estimate_share=self.estimate_share,
         )
+        edits = self._edits.get(mock.ean)
+        if edits:
+            block = apply_edits(block, edits)
         self.generated += 1
         self._cache[key] = block
         while len(self._cache) > self.cache_size:

@@ -30,7 +30,7 @@ from .mandates import (
     parse_status,
     validate_mandate_fields,
 )
-from .model import DataModel
+from .model import Correction, DataModel, LateDay, Withheld
 from .timeutil import ensure_utc, format_api_datetime, midnight_after
 from .truth import Truth, build_truth
 
@@ -348,6 +348,48 @@ class Sandbox:
             for granularity in mandate.granularities():
                 result.setdefault(granularity, []).append(period)
         return result
+
+    def correct(
+        self,
+        ean: str,
+        start: datetime,
+        delta: float,
+        *,
+        at: datetime,
+        point_ean: str | None = None,
+        direction: str | None = None,
+        register: str | None = None,
+    ) -> Correction:
+        """A revision at a chosen interval: the quarter-hour (gas: hour) of mock EAN ``ean``
+        starting at ``start`` is first sent as generated, as an estimate, and at ``at`` sent
+        again, final, with ``delta`` added (kWh, m3 or kVArh). ``point_ean``: a submeter's EAN
+        (default: the main EAN); ``direction``: offtake, injection, production, ... (default:
+        the point's first); ``register``: ``inductive`` / ``capacitive`` (AMR reactive)."""
+        mock = parse_mock_ean(ean)
+        point = point_ean or mock.ean
+        if direction is None:
+            if point == mock.ean:
+                direction = mock.main_directions[0]
+            else:
+                direction = next(s.direction for s in mock.submeters if s.ean == point)
+        channel = f"{point}:{direction}" + (f":{register}" if register else "")
+        edit = Correction(ensure_utc(start), channel, delta, ensure_utc(at))
+        self.model.add_edit(mock, edit)
+        return edit
+
+    def delay_day(self, ean: str, moment: datetime, *, at: datetime) -> LateDay:
+        """Late data at a chosen day: the (gas) day of ``ean`` containing ``moment`` is first
+        inserted at ``at`` (after the day's end)."""
+        edit = LateDay(ensure_utc(moment), ensure_utc(at))
+        self.model.add_edit(parse_mock_ean(ean), edit)
+        return edit
+
+    def withhold(self, ean: str, start: datetime, end: datetime) -> Withheld:
+        """A gap: the intervals of ``ean`` (and its submeters) starting in ``[start, end)`` are
+        never sent."""
+        edit = Withheld(ensure_utc(start), ensure_utc(end))
+        self.model.add_edit(parse_mock_ean(ean), edit)
+        return edit
 
     def energy_json(self, request: EnergyRequest) -> str:
         return energy_response(self.selector, request)

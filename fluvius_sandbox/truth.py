@@ -130,9 +130,9 @@ def _block_truth(
     accs: dict[tuple[str, str], _Acc],
 ) -> None:
     starts = block.starts
-    present = (
-        np.ones(block.size, dtype=bool) if at is None else block.insert_first[block.day_of] <= at
-    )
+    present = ~block.missing
+    if at is not None:
+        present &= block.insert_first[block.day_of] <= at
     in_range = (starts >= lo) & (starts < hi) & present
     fine = in_range & _inside(starts, block.step, fine_periods)
     day_starts = block.day_bounds[:-1]
@@ -158,9 +158,9 @@ def _block_truth(
     estimated_times = set(_times(starts[fine_index[pending[fine_index]]]))
 
     def values(channel: str) -> IntArray:
-        if at is None:
-            return block.final[channel]
-        return block.values_at(channel, at)
+        known = block.final[channel] if at is None else block.values_at(channel, at)
+        result: IntArray = np.where(block.missing, 0, known)
+        return result
 
     def put(ean: str, name: str, unit: str, data: IntArray, *, fine_values: bool = True) -> None:
         acc = accs.setdefault((ean, name), _Acc(unit))

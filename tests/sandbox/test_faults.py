@@ -116,6 +116,21 @@ async def test_faults_only_for_one_ean(client: SandboxClient) -> None:
     assert (await client.energy(EAN, *DAY)).status == 500
 
 
+async def test_no_mandate_for_one_ean_for_a_moment(client: SandboxClient) -> None:
+    client.sandbox.add_mandate(EAN)
+    client.sandbox.add_mandate("541441010000000001")
+    client.sandbox.faults.load("no_mandate:ean=" + EAN + ",next=1")
+    assert (await client.energy("541441010000000001", *DAY)).status == 200
+    response = await client.energy(EAN, *DAY)
+    assert response.status == 404
+    body = await response.json()
+    assert body["statusCode"] == 404
+    assert "No valid mandates" in body["message"]
+    assert (await client.energy(EAN, *DAY)).status == 200  # the mandate itself stayed
+    assert [m["ean"] for m in await client.mandates()].count(EAN) == 1
+    assert client.sandbox.stats.faults["404"] == 1
+
+
 async def test_share_is_reproducible_from_the_seed(make_client: MakeClient) -> None:
     async def statuses(seed: int) -> list[int]:
         client = await make_client(seed=seed, faults="429:0.3;500:0.1")

@@ -1,21 +1,24 @@
-"""Fixtures of the statistics tests: a real recorder, the fake API, a coordinator on an entry."""
+"""Fixtures of the statistics tests: the API stand-in over HTTP (its clock at the test's frozen
+time), the real client built from the config entry's data, a real recorder.
+
+The stand-in fixtures live in :mod:`tests.standin` (shared with the reliability tests). Here the
+stand-in sends no estimates and no late days unless a test asks (``stand.sandbox.correct``,
+``delay_day``, ``withhold``), so that each test's data changes only where it says so.
+"""
 
 from __future__ import annotations
 
-# isort: off
-from . import _shim  # noqa: F401  # must run before the integration is imported
-
-# isort: on
-
-import asyncio
-from collections.abc import Awaitable, Callable
-import contextlib
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from homeassistant.components.recorder import Recorder
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -24,40 +27,27 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+import custom_components.fluvius as fluvius_init
+from custom_components.fluvius.api import FluviusClient
 from custom_components.fluvius.const import (
-    CONF_BACKFILL_DAYS,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
-    CONF_EANS,
-    CONF_ENVIRONMENT,
     CONF_SCOPE,
     CONF_SUBSCRIPTION_KEY,
     CONF_TENANT_ID,
-    DOMAIN,
 )
-from custom_components.fluvius.coordinator import (
-    FluviusCoordinator,
-    FluviusData,
-    choose_mandates,
+from custom_components.fluvius.coordinator import FluviusCoordinator
+from custom_components.fluvius.helpers import endpoints_from_data
+from fluvius_sandbox.timeutil import parse_api_datetime
+from tests.standin import (
+    StandIn,
+    _harness,  # noqa: F401  # autouse: recorder before hass, the integration, loopback sockets
+    make_entry as make_stand_entry,
+    start_stand_in,
+    utc,
 )
 
-from .fake_api import FakeFluvius
-
-ENTRY_DATA = {
-    CONF_ENVIRONMENT: "sandbox",
-    CONF_TENANT_ID: "tenant",
-    CONF_CLIENT_ID: "client-id",
-    CONF_CLIENT_SECRET: "secret",
-    CONF_SCOPE: "scope",
-    CONF_SUBSCRIPTION_KEY: "key",
-}
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(
-    recorder_mock: Recorder, enable_custom_integrations: None
-) -> None:
-    """A real recorder (set up before ``hass``) and the integration from custom_components."""
+__all__ = ["EnergyCall", "Setup", "energy_calls", "make_entry", "start_entry", "stop_entry", "utc"]
 
 
 @pytest.fixture
@@ -66,65 +56,127 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
-@pytest.fixture
-def fake() -> FakeFluvius:
-    return FakeFluvius()
+async def _no_wait(_seconds: float) -> None:
+    """The client's wait between retries, without the waiting."""
 
 
-type Setup = Callable[..., Awaitable[FluviusCoordinator]]
+@pytest.fixture(autouse=True)
+def instant_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real client from the entry's data, whose retries (429, 5xx) happen at once instead
+    of after seconds of backoff."""
+
+    def create_client(hass: HomeAssistant, data: Any) -> FluviusClient:
+        return FluviusClient(
+            async_get_clientsession(hass),
+            endpoints_from_data(data),
+            tenant_id=data[CONF_TENANT_ID],
+            client_id=data[CONF_CLIENT_ID],
+            client_secret=data[CONF_CLIENT_SECRET],
+            scope=data[CONF_SCOPE],
+            subscription_key=data[CONF_SUBSCRIPTION_KEY],
+            sleep=_no_wait,
+        )
+
+    monkeypatch.setattr(fluvius_init, "create_client", create_client)
 
 
-def make_entry(
-    eans: list[str], backfill_days: int, entry_id: str = "01JTESTENTRY0000000000000", **options: Any
-) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Fluvius test",
-        entry_id=entry_id,
-        unique_id=f"sandbox_{entry_id}",
-        data=ENTRY_DATA,
-        options={CONF_EANS: eans, CONF_BACKFILL_DAYS: backfill_days, **options},
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "stand_config(**fields): SandboxConfig fields of the test's stand-in (default: no "
+        "estimates, no late days)",
     )
 
 
-async def start_coordinator(
-    hass: HomeAssistant, fake: FakeFluvius, entry: MockConfigEntry, *, wait: bool = True
+@pytest.fixture
+async def stand(
+    request: pytest.FixtureRequest, freezer: FrozenDateTimeFactory
+) -> AsyncGenerator[StandIn]:
+    """The stand-in on loopback, its simulated clock at the test's ``freeze_time``."""
+    config: dict[str, Any] = {"estimate_share": 0.0, "late_share": 0.0}
+    marker = request.node.get_closest_marker("stand_config")
+    if marker is not None:
+        config |= marker.kwargs
+    stand_in, server = await start_stand_in(now=dt_util.utcnow(), **config)
+    yield stand_in
+    await server.close()
+
+
+def make_entry(
+    stand: StandIn,
+    eans: list[str],
+    backfill_days: int,
+    entry_id: str = "01JTESTENTRY0000000000000",
+    **options: Any,
+) -> MockConfigEntry:
+    """An entry on the stand-in's credentials; a mandate for every EAN that has none yet."""
+    for ean in eans:
+        if not any(m.ean == ean for m in stand.sandbox.mandates):
+            stand.sandbox.add_mandate(ean)
+    return make_stand_entry(stand, eans, backfill_days, entry_id, title="Fluvius test", **options)
+
+
+async def start_entry(
+    hass: HomeAssistant, entry: MockConfigEntry, *, wait: bool = True
 ) -> FluviusCoordinator:
-    """What __init__.py does: build the coordinator, first refresh (no network)."""
+    """Set the entry up as Home Assistant does (one GET Mandate, the coordinator, the sensors);
+    with ``wait``, until the backfill is done and recorded."""
     if hass.config_entries.async_get_entry(entry.entry_id) is None:
         entry.add_to_hass(hass)
-    entry.mock_state(hass, ConfigEntryState.SETUP_IN_PROGRESS)
-    mandates = choose_mandates(await fake.get_mandates())
-    coordinator = FluviusCoordinator(hass, entry, fake, mandates)  # type: ignore[arg-type]
-    entry.runtime_data = FluviusData(fake, coordinator, mandates)  # type: ignore[arg-type]
-    await coordinator.async_config_entry_first_refresh()
-    entry.mock_state(hass, ConfigEntryState.LOADED)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    coordinator: FluviusCoordinator = entry.runtime_data.coordinator
     if wait:
         await coordinator.async_wait_backfill()
         await async_wait_recording_done(hass)
     return coordinator
 
 
-async def stop_coordinator(hass: HomeAssistant, coordinator: FluviusCoordinator) -> None:
-    """Like an unload: timers and the background backfill stop."""
-    task = coordinator.backfill_task
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    coordinator._async_cancel_timers()
+async def stop_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload (like a restart of Home Assistant): timers and the background backfill stop."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
     await async_wait_recording_done(hass)
 
 
+type Setup = Callable[..., Awaitable[FluviusCoordinator]]
+
+
 @pytest.fixture
-def setup(recorder_mock: Recorder, hass: HomeAssistant, fake: FakeFluvius) -> Setup:
+def setup(hass: HomeAssistant, stand: StandIn) -> Setup:
     async def _setup(
         eans: list[str], backfill_days: int = 10, **options: Any
     ) -> FluviusCoordinator:
-        return await start_coordinator(hass, fake, make_entry(eans, backfill_days, **options))
+        return await start_entry(hass, make_entry(stand, eans, backfill_days, **options))
 
     return _setup
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+@dataclass(frozen=True, slots=True)
+class EnergyCall:
+    """One GET Energy request as the stand-in received it."""
+
+    period_type: str
+    ean: str
+    start: datetime
+    end: datetime
+    status: int
+
+
+def energy_calls(stand: StandIn) -> list[EnergyCall]:
+    """The GET Energy requests the stand-in answered, oldest first."""
+    calls = []
+    for record in stand.sandbox.stats.history:
+        if record.endpoint != "energy":
+            continue
+        query = parse_qs(urlsplit(record.path).query)
+        calls.append(
+            EnergyCall(
+                query["periodType"][0],
+                query["ean"][0],
+                parse_api_datetime(query["from"][0]),
+                parse_api_datetime(query["to"][0]),
+                record.status,
+            )
+        )
+    return calls

@@ -1,4 +1,4 @@
-"""Backfill then daily polls, against the fake API's ground truth, on a real recorder."""
+"""Backfill then daily polls, over HTTP against the stand-in's truth, on a real recorder."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.fluvius.api.models import PeriodType
 from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.statistics import statistic_id
+from tests.standin import StandIn, advance
 
-from .conftest import Setup, utc
-from .fake_api import FakeFluvius, mock_meter
+from .conftest import Setup, energy_calls, utc
 from .helpers import assert_matches_truth, read_rows
 
 DIGITAL_QH = "541440110000000001"  # digital electricity, offtake + injection, quarter-hours
@@ -21,10 +20,9 @@ DIGITAL_QH = "541440110000000001"  # digital electricity, offtake + injection, q
 
 @pytest.mark.freeze_time("2025-04-10T10:07:00Z")
 async def test_backfill_then_poll(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, setup: Setup, stand: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
     """Backfill from local midnight 20 days back, then two daily polls add the new days."""
-    fake.add(mock_meter(DIGITAL_QH))
     coordinator = await setup([DIGITAL_QH], backfill_days=20)
     cursor = coordinator.cursors.get(DIGITAL_QH)
     assert cursor.backfill_done
@@ -32,11 +30,14 @@ async def test_backfill_then_poll(
     assert start == utc(2025, 3, 21, 23)  # 22 March, local midnight (CET)
     assert end == utc(2025, 4, 10, 10)
     # Every request is a readTime chunk aligned on a local midnight (the last one ends now).
-    for period, _, req_start, _ in fake.requests:
-        assert period == PeriodType.READ_TIME
-        assert req_start.astimezone(TIMEZONE).hour == 0
-    for series in ("offtake", "injection"):
-        await assert_matches_truth(hass, fake, DIGITAL_QH, series, start, end)
+    calls = energy_calls(stand)
+    assert calls
+    for call in calls:
+        assert call.period_type == "readTime"
+        assert call.start.astimezone(TIMEZONE).hour == 0
+        assert call.status == 200
+    assert max(call.end for call in calls) == end
+    await assert_matches_truth(hass, stand, DIGITAL_QH, ("offtake", "injection"), start, end)
 
     # Spring DST: 30 March 2025 has 23 hours.
     rows = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))
@@ -48,21 +49,26 @@ async def test_backfill_then_poll(
     night_rows = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake_night"))
     assert all(r[0].astimezone(TIMEZONE).hour == 0 for r in day_rows + night_rows)
     assert abs(day_rows[-1][2] + night_rows[-1][2] - rows[-1][2]) < 1e-6
+    last_before_polls = rows[-1][0]
 
-    # Two daily polls: each adds the day that arrived; sums stay exact.
+    # Two daily polls: each adds the days that arrived; sums stay exact.
     for _ in range(2):
-        freezer.tick(timedelta(days=1))
+        advance(freezer, stand, timedelta(days=1))
         await coordinator.async_poll_now()
         assert coordinator.last_update_success
-    polls = [r for r in fake.requests if r[0] == PeriodType.INSERT_TIME]
+    polls = [call for call in energy_calls(stand) if call.period_type == "insertTime"]
     assert len(polls) >= 2
     # Each poll window starts where the previous one ended, minus the overlap.
-    assert polls[1][2] == polls[0][3] - timedelta(hours=2)
-    for series in ("offtake", "injection"):
-        rows = await assert_matches_truth(
-            hass, fake, DIGITAL_QH, series, start, utc(2025, 4, 12, 10)
-        )
-    # The last complete local day is 11 April.
-    assert rows[-1][0] == utc(2025, 4, 11, 21)
+    assert polls[1].start == polls[0].end - timedelta(hours=2)
+    now = stand.sandbox.now()
+    rows = await assert_matches_truth(hass, stand, DIGITAL_QH, "offtake", start, now)
+    await assert_matches_truth(
+        hass, stand, DIGITAL_QH, ("injection", "offtake_day", "offtake_night"), start, now
+    )
+    assert rows[-1][0] > last_before_polls  # the polls brought new hours
+    # The last complete local day known is the one the sensors show.
+    truth = stand.sandbox.truth(DIGITAL_QH, start, now, as_of=now)
+    last_day = max(truth["offtake_day"].daily).astimezone(TIMEZONE).date()
+    assert last_day >= utc(2025, 4, 10, 12).date()
     state = coordinator.data.meters[DIGITAL_QH]
-    assert state.last_day["offtake"][0].isoformat() == "2025-04-11"
+    assert state.last_day["offtake"][0] == last_day

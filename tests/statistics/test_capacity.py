@@ -20,9 +20,10 @@ from custom_components.fluvius.capacity import (
 )
 from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.statistics import statistic_id
+from fluvius_sandbox.timeutil import local_midnight
+from tests.standin import StandIn
 
 from .conftest import Setup, utc
-from .fake_api import FakeFluvius, local_midnight, mock_meter
 
 QH = timedelta(minutes=15)
 
@@ -106,22 +107,23 @@ def test_capacity_average_floor_and_window() -> None:
 
 @pytest.mark.freeze_time("2025-04-05T09:00:00Z")
 async def test_peak_statistic_and_sensor_state(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius
+    hass: HomeAssistant, setup: Setup, stand: StandIn
 ) -> None:
     """March complete -> final; April partial -> not final; one ``peak`` row per month."""
     ean = "541440010000000006"
-    fake.add(mock_meter(ean))
     coordinator = await setup([ean], backfill_days=40)
     cursor = coordinator.cursors.get(ean)
     months = month_peaks(cursor.peak_days, TIMEZONE)
     assert months[date(2025, 3, 1)].final
     assert not months[date(2025, 4, 1)].final
-    # The peak of March equals 4 x the highest quarter-hour of the truth.
-    best = max(
-        fake.base_value(ean, "offtake", local_midnight(date(2025, 3, 1)) + QH * i)
-        for i in range(31 * 96 - 4)
-    )
+    # The peak of March equals 4 x the highest quarter-hour of the stand-in's truth.
+    march = stand.sandbox.truth(
+        ean, local_midnight(date(2025, 3, 1)), local_midnight(date(2025, 4, 1)), as_of=None
+    )["offtake"].quarter_hourly
+    assert len(march) == 31 * 96 - 4
+    best = max(march.values())
     assert months[date(2025, 3, 1)].peak_kw == pytest.approx(best * 4)
+    assert months[date(2025, 3, 1)].moment == min(t for t, v in march.items() if v == best)
     stats = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,

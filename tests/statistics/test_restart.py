@@ -1,118 +1,130 @@
-"""A restart in the middle of the backfill resumes exactly: nothing skipped, nothing twice."""
+"""A restart in the middle of the backfill resumes exactly: nothing skipped, nothing twice; a
+server error pauses the backfill and it resumes by itself. Over HTTP against the stand-in."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
 
-from custom_components.fluvius.api.errors import FluviusServerError
-from custom_components.fluvius.api.models import PeriodType
+from custom_components.fluvius.api import FluviusClient
+from custom_components.fluvius.cursors import CursorStore
+from tests.standin import StandIn, advance, assert_exact
 
-from .conftest import make_entry, start_coordinator, stop_coordinator
-from .fake_api import FakeFluvius, mock_meter
-from .helpers import assert_matches_truth
+from .conftest import energy_calls, make_entry, start_entry, stop_entry
 
 DIGITAL_QH = "541440110000000005"
-AMR_SUB = "541450211000000005"
+AMR_SUB = "541450211000000005"  # AMR injection with PV production + auxiliary submeters
 
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("custom_components.fluvius.coordinator.CHUNK_DAYS", 4)
+    monkeypatch.setattr("custom_components.fluvius.coordinator.FIRST_FINE_CHUNK_DAYS", 4)
 
 
 @pytest.mark.freeze_time("2025-02-10T09:00:00Z")
 @pytest.mark.parametrize("crash", ["during_request", "after_write_before_cursor"])
 async def test_restart_mid_backfill(
     hass: HomeAssistant,
-    fake: FakeFluvius,
-    freezer: FrozenDateTimeFactory,
+    stand: StandIn,
     monkeypatch: pytest.MonkeyPatch,
     crash: str,
 ) -> None:
     """Stop after the third chunk (mid-request, or after the rows but before the cursor)."""
-    for ean in (DIGITAL_QH, AMR_SUB):
-        fake.add(mock_meter(ean))
-    entry = make_entry([DIGITAL_QH, AMR_SUB], backfill_days=20)
-    real_get_energy = fake.get_energy
+    eans = [DIGITAL_QH, AMR_SUB]
+    entry = make_entry(stand, eans, backfill_days=20)
+    crashing = {"on": True}
     calls = {"n": 0}
+    real_get_energy = FluviusClient.get_energy
+    real_save = CursorStore.async_save
 
-    async def crashing_get_energy(*args: Any, **kwargs: Any) -> Any:
+    async def get_energy(self: FluviusClient, *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
-        if crash == "during_request" and calls["n"] == 5:
-            raise asyncio.CancelledError
-        return await real_get_energy(*args, **kwargs)
+        if crashing["on"] and crash == "during_request" and calls["n"] == 5:
+            raise asyncio.CancelledError  # Home Assistant stops while the request runs
+        return await real_get_energy(self, *args, **kwargs)
 
-    monkeypatch.setattr(fake, "get_energy", crashing_get_energy)
-    coordinator = await start_coordinator(hass, fake, entry, wait=False)
-    if crash == "after_write_before_cursor":
-        real_save = coordinator._store.async_save
-        saves = {"n": 0}
+    saves = {"n": 0}
 
-        async def crashing_save(cursors: Any) -> None:
-            saves["n"] += 1
-            if saves["n"] == 5:  # the window save, then chunks 1-3 saved; chunk 4 is lost
-                raise asyncio.CancelledError
-            await real_save(cursors)
+    async def async_save(self: CursorStore, cursors: Any) -> None:
+        saves["n"] += 1
+        if crashing["on"] and crash == "after_write_before_cursor" and saves["n"] == 5:
+            raise asyncio.CancelledError  # the window save, chunks 1-3 saved; chunk 4 is lost
+        await real_save(self, cursors)
 
-        monkeypatch.setattr(coordinator._store, "async_save", crashing_save)
+    monkeypatch.setattr(FluviusClient, "get_energy", get_energy)
+    monkeypatch.setattr(CursorStore, "async_save", async_save)
+
+    coordinator = await start_entry(hass, entry, wait=False)
     with contextlib.suppress(asyncio.CancelledError):
         await coordinator.async_wait_backfill()
     assert coordinator.backfill_task is not None and coordinator.backfill_task.done()
-    await stop_coordinator(hass, coordinator)
-    saved = {ean: coordinator.cursors.get(ean).backfilled_until for ean in (DIGITAL_QH, AMR_SUB)}
-    monkeypatch.setattr(fake, "get_energy", real_get_energy)
+    assert not all(coordinator.cursors.get(ean).backfill_done for ean in eans)
+    await async_wait_recording_done(hass)
+    await stop_entry(hass, entry)
+    crashing["on"] = False
+    saved = {
+        ean: cursor.backfilled_until
+        for ean, cursor in (await CursorStore(hass, entry.entry_id).async_load()).eans.items()
+    }
+    assert set(saved) == set(eans)
 
-    # "Restart": a new coordinator on the same entry, loading the Store.
-    fake.requests.clear()
-    coordinator = await start_coordinator(hass, fake, entry)
-    for ean in (DIGITAL_QH, AMR_SUB):
+    # "Restart": the entry set up again, loading the Store.
+    stand.sandbox.stats.history.clear()
+    coordinator = await start_entry(hass, entry)
+    for ean in eans:
         cursor = coordinator.cursors.get(ean)
         assert cursor.backfill_done
-        first = next(r for r in fake.requests if r[1] == ean)
-        assert first[0] == PeriodType.READ_TIME
-        # Resumed exactly at the last committed cursor saved before the crash (or earlier).
-        assert first[2] <= saved[ean] or saved[ean] is None
-        starts = [r[2] for r in fake.requests if r[1] == ean]
-        ends = [r[3] for r in fake.requests if r[1] == ean]
+        requests = [c for c in energy_calls(stand) if c.ean == ean]
+        assert requests
+        assert {c.period_type for c in requests} == {"readTime"}
+        # Resumed at the last committed cursor saved before the crash (or earlier).
+        committed = saved[ean]
+        assert committed is not None and requests[0].start <= committed
+        starts = [c.start for c in requests]
+        ends = [c.end for c in requests]
         assert starts[1:] == ends[:-1]  # contiguous chunks, no gap, no overlap
         assert ends[-1] == cursor.backfill_to
-        for series in ("offtake", "injection") if ean == DIGITAL_QH else ("injection",):
-            await assert_matches_truth(
-                hass, fake, ean, series, cursor.backfill_from, cursor.backfill_to
-            )
-    for sub_ean, direction in mock_meter(AMR_SUB).subs:
-        cursor = coordinator.cursors.get(AMR_SUB)
-        await assert_matches_truth(
-            hass, fake, sub_ean, direction, cursor.backfill_from, cursor.backfill_to
-        )
-    await stop_coordinator(hass, coordinator)
+        assert cursor.backfill_from is not None and cursor.backfill_to is not None
+        # Every series (submeters and reactive registers included) equals the truth.
+        counts = await assert_exact(hass, stand, ean, cursor.backfill_from, cursor.backfill_to)
+        assert all(counts.values())
+    assert len(coordinator.cursors.get(AMR_SUB).sub_eans) == 2
+    await stop_entry(hass, entry)
 
 
 @pytest.mark.freeze_time("2025-02-10T09:00:00Z")
 async def test_server_error_pauses_backfill_cursor_unchanged(
-    hass: HomeAssistant, fake: FakeFluvius, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, stand: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
     """A 5xx pauses the backfill without moving the cursor; it resumes later and completes."""
-    fake.add(mock_meter(DIGITAL_QH))
-    fake.fail_next = [FluviusServerError("boom", status=503)]
-    entry = make_entry([DIGITAL_QH], backfill_days=10)
-    coordinator = await start_coordinator(hass, fake, entry)
+    # Every attempt of the first GET Energy (the client retries three times) fails.
+    rule = stand.sandbox.faults.add("500", next=4, endpoints=frozenset({"energy"}))
+    entry = make_entry(stand, [DIGITAL_QH], backfill_days=10)
+    coordinator = await start_entry(hass, entry)
+    assert rule.done
     cursor = coordinator.cursors.get(DIGITAL_QH)
     assert not cursor.backfill_done
     assert cursor.backfilled_until == cursor.backfill_from
     assert coordinator.diagnostics()["requests"][-1]["outcome"] == "FluviusServerError"
-    # The retry fires a minute later.
-    coordinator._unsub_backfill_retry()  # type: ignore[misc]
-    coordinator._start_backfill()
+    assert [c.status for c in energy_calls(stand)] == [500] * 4
+    # The retry fires a minute later, by itself.
+    advance(freezer, stand, timedelta(minutes=1, seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
     await coordinator.async_wait_backfill()
+    await async_wait_recording_done(hass)
     assert cursor.backfill_done
-    await assert_matches_truth(
-        hass, fake, DIGITAL_QH, "offtake", cursor.backfill_from, cursor.backfill_to
-    )
-    await stop_coordinator(hass, coordinator)
+    assert cursor.backfill_from is not None and cursor.backfill_to is not None
+    await assert_exact(hass, stand, DIGITAL_QH, cursor.backfill_from, cursor.backfill_to)
+    await stop_entry(hass, entry)

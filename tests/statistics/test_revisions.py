@@ -1,4 +1,5 @@
-"""Revisions, duplicates, overlaps, gaps, late data: sums stay exact, nothing counts twice."""
+"""Revisions, duplicates, overlaps, gaps, late data over HTTP: sums stay exact, nothing counts
+twice."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from custom_components.fluvius.statistics import (
     statistic_id,
     statistic_metadata,
 )
+from fluvius_sandbox.timeutil import local_midnight
+from tests.standin import StandIn, advance
 
-from .conftest import Setup, utc
-from .fake_api import FakeFluvius, local_midnight, mock_meter
+from .conftest import Setup, energy_calls, utc
 from .helpers import assert_matches_truth, read_rows
 
 DIGITAL_QH = "541440110000000002"
@@ -29,66 +31,81 @@ DIGITAL_QH = "541440110000000002"
 async def test_revision_months_back_shifts_every_later_sum(
     hass: HomeAssistant,
     setup: Setup,
-    fake: FakeFluvius,
+    stand: StandIn,
     freezer: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A quarter-hour revised ~3 months back: that hour and every later sum move by the delta."""
     monkeypatch.setattr("custom_components.fluvius.coordinator.CHUNK_DAYS", 40)
-    fake.add(mock_meter(DIGITAL_QH))
+    revised_qh = utc(2025, 3, 20, 13, 45)
+    # Fluvius sends the quarter-hour again this afternoon, 1.25 kWh higher.
+    stand.sandbox.correct(DIGITAL_QH, revised_qh, 1.25, at=utc(2025, 6, 20, 15))
     coordinator = await setup([DIGITAL_QH], backfill_days=110)
     cursor = coordinator.cursors.get(DIGITAL_QH)
     start = cursor.backfill_from
+    assert start is not None and start < revised_qh
     before = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))
+    calls_before = len(energy_calls(stand))
 
-    revised_qh = utc(2025, 3, 20, 13, 45)
-    old = fake.base_value(DIGITAL_QH, "offtake", revised_qh)
-    fake.revise(DIGITAL_QH, "offtake", revised_qh, old + 1.25, at=utc(2025, 6, 20, 15))
-    freezer.move_to("2025-06-21T09:30:00Z")
+    advance(freezer, stand, timedelta(days=1))
     await coordinator.async_poll_now()
     assert coordinator.last_update_success
 
-    end = utc(2025, 6, 21, 9)
-    after = await assert_matches_truth(hass, fake, DIGITAL_QH, "offtake", start, end)
-    await assert_matches_truth(hass, fake, DIGITAL_QH, "injection", start, end)
+    end = stand.sandbox.now()
+    after = await assert_matches_truth(hass, stand, DIGITAL_QH, "offtake", start, end)
+    await assert_matches_truth(
+        hass, stand, DIGITAL_QH, ("injection", "offtake_day", "offtake_night"), start, end
+    )
     old_by_start = {row[0]: row for row in before}
     hour = revised_qh.replace(minute=0)
+    compared = 0
     for row_start, state, total in after:
         if row_start not in old_by_start:
             continue  # the day that arrived with this poll
         old_state, old_sum = old_by_start[row_start][1:]
+        compared += 1
         if row_start < hour:
             assert (state, total) == (old_state, old_sum)
         else:
             expected_state = old_state + (1.25 if row_start == hour else 0)
             assert abs(state - expected_state) < 1e-9
             assert abs(total - (old_sum + 1.25)) < 1e-6
-    # The revision's day was fetched again with readTime (whole local day), nothing else older.
-    refetches = [r for r in fake.requests if r[0] == PeriodType.READ_TIME and r[2] > start]
-    assert any(r[2] == local_midnight(revised_qh.astimezone(TIMEZONE).date()) for r in refetches)
+    assert compared == len(before)
+    # The poll's insertTime answer held the revised quarter-hour; its day was fetched again with
+    # readTime (whole local day), nothing else that old.
+    polls = energy_calls(stand)[calls_before:]
+    assert polls[0].period_type == "insertTime"
+    refetches = [
+        c for c in polls if c.period_type == "readTime" and c.start < end - timedelta(days=7)
+    ]
+    day_start = local_midnight(revised_qh.astimezone(TIMEZONE).date())
+    assert [(c.start, c.end) for c in refetches] == [(day_start, day_start + timedelta(days=1))]
 
 
 @pytest.mark.freeze_time("2025-05-10T09:30:00Z")
 async def test_same_payload_twice_changes_nothing(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius
+    hass: HomeAssistant, setup: Setup, stand: StandIn
 ) -> None:
     """Importing the same response again writes no row; overlapping polls neither."""
-    fake.add(mock_meter(DIGITAL_QH))
     coordinator = await setup([DIGITAL_QH], backfill_days=6)
     cursor = coordinator.cursors.get(DIGITAL_QH)
-    data = await fake.get_energy(
+    assert cursor.backfill_from is not None and cursor.backfill_to is not None
+    client = coordinator.config_entry.runtime_data.client
+    data = await client.get_energy(
         DIGITAL_QH, PeriodType.READ_TIME, cursor.backfill_from, cursor.backfill_to
     )
     rows = rows_from_energy(data, hourly_access=True)
+    assert rows
     written = await async_import_rows(hass, rows)
     assert set(written.values()) == {0}
 
     # An overlapping chunk (the last two local days again): no change either.
     two_days_back = (cursor.backfill_to - timedelta(days=2)).astimezone(TIMEZONE).date()
-    overlap = await fake.get_energy(
+    overlap = await client.get_energy(
         DIGITAL_QH, PeriodType.READ_TIME, local_midnight(two_days_back), cursor.backfill_to
     )
     written = await async_import_rows(hass, rows_from_energy(overlap, hourly_access=True))
+    assert written
     assert set(written.values()) == {0}
 
     # The same poll twice (the second window lies inside the first): nothing written.
@@ -100,7 +117,12 @@ async def test_same_payload_twice_changes_nothing(
     assert cursor.rows_written == total_before
     assert await read_rows(hass, statistic_id(DIGITAL_QH, "offtake")) == rows_before
     await assert_matches_truth(
-        hass, fake, DIGITAL_QH, "offtake", cursor.backfill_from, cursor.backfill_to
+        hass,
+        stand,
+        DIGITAL_QH,
+        ("offtake", "injection"),
+        cursor.backfill_from,
+        stand.sandbox.now(),
     )
 
 
@@ -128,28 +150,42 @@ async def test_import_series_only_rewrites_from_the_changed_hour(hass: HomeAssis
 
 @pytest.mark.freeze_time("2025-05-12T09:30:00Z")
 async def test_gaps_and_late_data(
-    hass: HomeAssistant, setup: Setup, fake: FakeFluvius, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, setup: Setup, stand: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
     """A day that arrives three days late, and quarter-hours that never arrive, stay exact."""
     late_day = utc(2025, 5, 9, 12).astimezone(TIMEZONE).date()
-    fake.late_days[late_day] = timedelta(days=3)
-    never = {utc(2025, 5, 6, 10, 15), utc(2025, 5, 6, 10, 30)}
-    fake.missing |= {(DIGITAL_QH, t) for t in never}
-    fake.add(mock_meter(DIGITAL_QH))
+    arrives = local_midnight(late_day + timedelta(days=1)) + timedelta(days=3, hours=2)
+    stand.sandbox.delay_day(DIGITAL_QH, utc(2025, 5, 9, 12), at=arrives)
+    stand.sandbox.withhold(DIGITAL_QH, utc(2025, 5, 6, 10, 15), utc(2025, 5, 6, 10, 45))
     coordinator = await setup([DIGITAL_QH], backfill_days=8)
     cursor = coordinator.cursors.get(DIGITAL_QH)
     start = cursor.backfill_from
+    assert start is not None
     rows = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))
     assert not [r for r in rows if r[0].astimezone(TIMEZONE).date() == late_day]
-    await assert_matches_truth(hass, fake, DIGITAL_QH, "offtake", start, cursor.backfill_to)
+    await assert_matches_truth(
+        hass, stand, DIGITAL_QH, ("offtake", "offtake_day"), start, stand.sandbox.now()
+    )
     # The partial hour (two of four quarter-hours) is there with what arrived.
-    assert utc(2025, 5, 6, 10) in {r[0] for r in rows}
+    partial = {r[0]: r[1] for r in rows}[utc(2025, 5, 6, 10)]
+    full = stand.sandbox.truth(DIGITAL_QH, utc(2025, 5, 6, 10), utc(2025, 5, 6, 11), clip=False)
+    quarters = full["offtake"].quarter_hourly
+    assert len(quarters) == 2
+    assert partial == pytest.approx(sum(quarters.values()), abs=1e-6)
 
     for _ in range(4):
-        freezer.tick(timedelta(days=1))
+        advance(freezer, stand, timedelta(days=1))
         await coordinator.async_poll_now()
-    end = utc(2025, 5, 16, 9)
-    rows = await assert_matches_truth(hass, fake, DIGITAL_QH, "offtake", start, end)
+        assert coordinator.last_update_success
+    assert stand.sandbox.now() > arrives
+    rows = await assert_matches_truth(
+        hass,
+        stand,
+        DIGITAL_QH,
+        ("offtake", "injection", "offtake_day", "offtake_night"),
+        start,
+        stand.sandbox.now(),
+    )
     assert len([r for r in rows if r[0].astimezone(TIMEZONE).date() == late_day]) == 24
     # The retry: while yesterday is incomplete a second poll is planned the same day.
     assert coordinator.next_poll is not None

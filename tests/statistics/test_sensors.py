@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from unittest.mock import patch
 
 from homeassistant.components.recorder.statistics import get_metadata
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import snapshot_platform
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.fluvius.const import DOMAIN
+from custom_components.fluvius.const import DOMAIN, TIMEZONE
 from custom_components.fluvius.statistics import (
     async_statistic_ids_for,
     statistic_metadata,
 )
+from tests.standin import StandIn
 
-from .conftest import make_entry
-from .fake_api import FakeFluvius, mock_meter
+from .conftest import make_entry, start_entry
 
 DIGITAL_QH = "541440110000000008"
 GAS = "541441010000000008"
@@ -34,16 +29,17 @@ AMR_SUB = "541450211000000008"
 @pytest.mark.freeze_time("2025-04-03T08:00:00Z")
 async def test_sensors_and_metadata(
     hass: HomeAssistant,
-    fake: FakeFluvius,
+    stand: StandIn,
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
     """Set up like Home Assistant does; after the backfill every sensor has its value."""
-    for ean in (DIGITAL_QH, GAS, AMR_SUB):
-        fake.add(mock_meter(ean))
-    fake.meters[DIGITAL_QH].expiry = datetime(2027, 12, 1, 23, tzinfo=UTC)
+    stand.sandbox.add_mandate(
+        DIGITAL_QH, mandate_expiration_date=datetime(2027, 12, 1, 23, tzinfo=UTC)
+    )
     entry = make_entry(
+        stand,
         [DIGITAL_QH, GAS, AMR_SUB],
         backfill_days=5,
         price_day=0.3,
@@ -51,13 +47,21 @@ async def test_sensors_and_metadata(
         price_injection=0.04,
         price_gas=0.1,
     )
-    entry.add_to_hass(hass)
-    with patch("custom_components.fluvius.create_client", return_value=fake):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.LOADED
-    await entry.runtime_data.coordinator.async_wait_backfill()
-    await async_wait_recording_done(hass)
+    coordinator = await start_entry(hass, entry)
     await hass.async_block_till_done()
+
+    # The last-day sensors show the last complete day the stand-in has sent (day + night).
+    now = stand.sandbox.now()
+    start = coordinator.cursors.get(DIGITAL_QH).backfill_from
+    assert start is not None
+    truth = stand.sandbox.truth(DIGITAL_QH, start, now, as_of=now)
+    last_day = max(truth["offtake_day"].daily)
+    offtake = hass.states.get(f"sensor.fluvius_{DIGITAL_QH}_offtake_last_day")
+    assert offtake is not None
+    assert offtake.attributes["day"] == last_day.astimezone(TIMEZONE).date().isoformat()
+    assert float(offtake.state) == pytest.approx(
+        truth["offtake_day"].daily[last_day] + truth["offtake_night"].daily[last_day]
+    )
 
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
     devices = sorted(
