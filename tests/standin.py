@@ -9,6 +9,7 @@ fixtures from here). These suites run on SQLite and again on PostgreSQL (``scrip
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -216,6 +217,17 @@ async def assert_exact(
         counts[stat_id] = len(rows)
     assert counts, f"no truth series for {ean}"
     return counts
+
+
+async def wait_during_backfill(coordinator: FluviusCoordinator, event: asyncio.Event) -> None:
+    """Wait until ``event`` is set, failing if the backfill ends first (the clock is frozen:
+    no timeout would ever fire)."""
+    backfill = coordinator.backfill_task
+    assert backfill is not None
+    waiter = asyncio.ensure_future(event.wait())
+    await asyncio.wait({waiter, backfill}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    assert event.is_set(), "the backfill ended before the awaited moment"
 
 
 def utc(*args: int) -> datetime:

@@ -223,9 +223,7 @@ def floor_local_midnight(moment: datetime, hour: int = 0) -> datetime:
     return day_boundary(boundary_day(moment, hour), hour)
 
 
-def chunk_end(
-    start: datetime, limit: datetime, hour: int = 0, days: int | None = None
-) -> datetime:
+def chunk_end(start: datetime, limit: datetime, hour: int = 0, days: int | None = None) -> datetime:
     """End of the chunk starting at ``start``: a local day start ``days`` (≤185) days on, or
     ``limit``."""
     day = boundary_day(start, hour) + timedelta(days=min(days or CHUNK_DAYS, CHUNK_DAYS))
@@ -298,9 +296,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._rows_written: dict[str, int] = {}
         self._skipped: set[str] = set()  # EANs without mandate in this backfill run
         self._chunk_days: dict[str, int] = {}  # learnt days per request (SAMPLE_BUDGET)
-        self._prefetch: dict[
-            str, tuple[tuple[datetime, datetime], asyncio.Task[EnergyData]]
-        ] = {}
+        self._prefetch: dict[str, tuple[tuple[datetime, datetime], asyncio.Task[EnergyData]]] = {}
         entry.async_on_unload(self._async_cancel_timers)
 
     # --- the EANs ----------------------------------------------------------------------------
@@ -371,17 +367,20 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     # --- backfill ----------------------------------------------------------------------------
 
     def _init_backfill_window(self, ean: str, cursor: EanCursor, now: datetime) -> None:
-        """Fix the backfill window the first time an EAN is seen."""
-        if cursor.backfill_to is not None:
-            return
+        """Fix the backfill window the first time an EAN is seen; later, a deeper history
+        chosen in the options extends it backwards (a shallower one keeps what is stored)."""
         start = ceil_local_midnight(
             now - timedelta(days=self._backfill_days()), self._day_hour(ean)
         )
-        end = now.replace(minute=0, second=0, microsecond=0)
         mandate = self.mandates.get(ean)
+        if mandate is not None and mandate.data_period_from is not None:
+            start = max(start, mandate.data_period_from)
+        if cursor.backfill_to is not None:
+            if cursor.deepen(start):
+                LOGGER.debug("History of %s extended back to %s", ean, start)
+            return
+        end = now.replace(minute=0, second=0, microsecond=0)
         if mandate is not None:
-            if mandate.data_period_from is not None:
-                start = max(start, mandate.data_period_from)
             for limit in (mandate.data_period_to, mandate.mandate_expiration_date):
                 if limit is not None:
                     end = min(end, limit)
@@ -474,21 +473,23 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             if other in self._skipped:
                 continue
             cursor = self.cursors.get(other)
-            if cursor.backfill_to is None or cursor.backfilled_until is None:
+            limit = cursor.backfill_limit
+            if limit is None or cursor.backfilled_until is None:
                 continue
             start = end if other == ean else cursor.backfilled_until
-            if start >= cursor.backfill_to:
+            if start >= limit:
                 continue
-            return other, (start, self._chunk_end(other, start, cursor.backfill_to))
+            return other, (start, self._chunk_end(other, start, limit))
         return None
 
     async def _async_backfill_chunk(self, ean: str, pending: list[str], index: int) -> None:
         cursor = self.cursors.get(ean)
-        assert cursor.backfilled_until is not None and cursor.backfill_to is not None
+        limit = cursor.backfill_limit
+        assert cursor.backfilled_until is not None and limit is not None
         start = cursor.backfilled_until
-        end = self._chunk_end(ean, start, cursor.backfill_to)
+        end = self._chunk_end(ean, start, limit)
         if end <= start:
-            cursor.backfilled_until = cursor.backfill_to
+            cursor.backfilled(limit)
             await self._store.async_save(self.cursors)
             return
         try:
@@ -525,7 +526,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             )
         await self._async_process(ean, data)
         # The rows are committed (async_import_rows waited for the recorder): move the cursor.
-        cursor.backfilled_until = end
+        cursor.backfilled(end)
         await self._store.async_save(self.cursors)
         await self._async_load_last_values(ean, cursor)
         self.async_set_updated_data(self._build_state())
@@ -648,6 +649,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             mandate = self.mandates.get(ean)
             if mandate is not None and mandate.data_period_from is not None:
                 fetch_start = max(fetch_start, mandate.data_period_from)
+            # Revisions of days before the chosen history (e.g. a gas month re-sent with its
+            # definitive conversion factor) stay out, as the days themselves do.
+            if cursor.backfill_from is not None:
+                fetch_start = max(fetch_start, cursor.backfill_from)
             while fetch_start < fetch_end:
                 chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
                 data = await self._async_request(
@@ -658,9 +663,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         cursor.last_insert_poll = end
         await self._async_load_last_values(ean, cursor)
 
-    def _affected_days(
-        self, ean: str, data: EnergyData, now: datetime, hour: int
-    ) -> set[date]:
+    def _affected_days(self, ean: str, data: EnergyData, now: datetime, hour: int) -> set[date]:
         """The local days (gas days for gas) an insertTime answer touches."""
         cursor = self.cursors.get(ean)
         limit = now

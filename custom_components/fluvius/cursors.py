@@ -51,6 +51,10 @@ class EanCursor:
     backfill_from: datetime | None = None  # start of the backfill window
     backfill_to: datetime | None = None  # end of the backfill window, fixed when it started
     backfilled_until: datetime | None = None  # everything measured before this is imported
+    # A deeper history asked for later (options): [backfill_from, skip_from) is imported first,
+    # then the backfill jumps over what was already imported to ``skip_to``.
+    skip_from: datetime | None = None
+    skip_to: datetime | None = None
     last_insert_poll: datetime | None = None  # `to` of the last successful insertTime poll
     last_data: datetime | None = None  # end of the newest value received
     data_period_to: datetime | None = None  # as last seen in GET Mandate
@@ -72,6 +76,34 @@ class EanCursor:
         )
 
     @property
+    def backfill_limit(self) -> datetime | None:
+        """Where the running stretch of the backfill ends: the start of the history already
+        imported when a deeper one is being added, else the end of the window."""
+        return self.skip_from if self.skip_from is not None else self.backfill_to
+
+    def backfilled(self, until: datetime) -> None:
+        """Everything before ``until`` is imported; jump over the history imported before."""
+        self.backfilled_until = until
+        if self.skip_from is not None and until >= self.skip_from:
+            assert self.skip_to is not None
+            self.backfilled_until = max(until, self.skip_to)
+            self.skip_from = self.skip_to = None
+
+    def deepen(self, start: datetime) -> bool:
+        """Ask for history from ``start`` on, before the window imported so far (if earlier).
+
+        What was imported stays; only ``[start, backfill_from)`` is fetched, then the backfill
+        goes on where it was (``backfilled_until``)."""
+        if self.backfill_from is None or self.backfilled_until is None:
+            return False
+        if start >= self.backfill_from:
+            return False
+        if self.skip_from is None:
+            self.skip_from, self.skip_to = self.backfill_from, self.backfilled_until
+        self.backfill_from = self.backfilled_until = start
+        return True
+
+    @property
     def sub_eans(self) -> list[str]:
         return sorted(self.sub_meters)
 
@@ -85,6 +117,8 @@ class EanCursor:
             "backfill_from": _iso(self.backfill_from),
             "backfill_to": _iso(self.backfill_to),
             "backfilled_until": _iso(self.backfilled_until),
+            "skip_from": _iso(self.skip_from),
+            "skip_to": _iso(self.skip_to),
             "last_insert_poll": _iso(self.last_insert_poll),
             "last_data": _iso(self.last_data),
             "data_period_to": _iso(self.data_period_to),
@@ -109,6 +143,8 @@ class EanCursor:
             backfill_from=_dt(raw.get("backfill_from")),
             backfill_to=_dt(raw.get("backfill_to")),
             backfilled_until=_dt(raw.get("backfilled_until")),
+            skip_from=_dt(raw.get("skip_from")),
+            skip_to=_dt(raw.get("skip_to")),
             last_insert_poll=_dt(raw.get("last_insert_poll")),
             last_data=_dt(raw.get("last_data")),
             data_period_to=_dt(raw.get("data_period_to")),

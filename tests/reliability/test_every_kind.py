@@ -21,7 +21,15 @@ from custom_components.fluvius.coordinator import FluviusCoordinator
 from fluvius_sandbox.config import ENERGY_PATH
 from fluvius_sandbox.eans import ADDENDUM_ROWS, parse_mock_ean
 
-from .conftest import NOW, StandIn, advance, assert_exact, make_entry, start_stand_in
+from .conftest import (
+    NOW,
+    StandIn,
+    advance,
+    assert_exact,
+    make_entry,
+    start_stand_in,
+    wait_during_backfill,
+)
 
 DAY = timedelta(days=1)
 BACKFILL_DAYS = 9
@@ -67,7 +75,7 @@ async def test_every_kind_is_exact_after_restarts_polls_and_revisions(
         await hass.async_block_till_done()
 
         # Restart while the backfill is under way (about a third of its requests made).
-        await asyncio.wait_for(mid_backfill.wait(), 60)
+        await wait_during_backfill(entry.runtime_data.coordinator, mid_backfill)
         assert await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
