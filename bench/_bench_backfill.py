@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 import json
-import logging
 import resource
 import time
 from typing import Any
 import urllib.parse
 import urllib.request
 
-from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import async_add_external_statistics
@@ -20,7 +18,6 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -52,20 +49,6 @@ DAYS = 1095
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-@pytest.fixture(autouse=True)
-def _custom(
-    recorder_mock: Recorder, enable_custom_integrations: None, socket_enabled: None
-) -> None:
-    """A real (file-backed, --dburl) recorder, the custom integration, loopback sockets."""
-
-
-@pytest.fixture(autouse=True)
-def _quiet_sql() -> None:
-    """No SQL statement log (the test harness turns it on): Home Assistant does not log every
-    statement either, and formatting ~100,000 of them would weigh on both sides."""
-    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry, *, wait: bool = True) -> Any:

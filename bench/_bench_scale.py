@@ -17,10 +17,8 @@ import time
 from typing import Any
 import urllib.request
 
-from homeassistant.components.recorder import Recorder
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fluvius.const import (
@@ -218,13 +216,6 @@ def _entry(base: str, eans: list[str], days: int, entry_id: str) -> MockConfigEn
         },
         options={CONF_EANS: eans, CONF_BACKFILL_DAYS: days},
     )
-
-
-@pytest.fixture(autouse=True)
-def _custom(
-    recorder_mock: Recorder, enable_custom_integrations: None, socket_enabled: None
-) -> None:
-    """A real (file-backed, --dburl) recorder, the custom integration, loopback sockets."""
 
 
 async def _measure(hass: HomeAssistant, base: str, run: Run, eans: list[str]) -> Run:

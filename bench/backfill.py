@@ -20,34 +20,9 @@ the last line checks the imported offtake total against the stand-in's truth.
 
 from __future__ import annotations
 
-from pathlib import Path
 import sys
-import tempfile
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from _runner import run
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
-        sys.exit(
-            pytest.main(
-                [
-                    str(ROOT / "bench" / "_bench_backfill.py"),
-                    "-q",
-                    "-s",
-                    "-p",
-                    "no:cacheprovider",
-                    "-p",
-                    "no:logging",
-                    "--rootdir",
-                    str(ROOT),
-                    "-c",
-                    str(ROOT / "pyproject.toml"),
-                    "--dburl",
-                    f"sqlite:///{db}",
-                ]
-            )
-        )
+    sys.exit(run("_bench_backfill.py"))

@@ -14,34 +14,9 @@ biggest response the integration ever parses.
 
 from __future__ import annotations
 
-from pathlib import Path
 import sys
-import tempfile
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from _runner import run
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "scale.db"
-        sys.exit(
-            pytest.main(
-                [
-                    str(ROOT / "bench" / "_bench_scale.py"),
-                    "-q",
-                    "-s",
-                    "-p",
-                    "no:cacheprovider",
-                    "-p",
-                    "no:logging",
-                    "--rootdir",
-                    str(ROOT),
-                    "-c",
-                    str(ROOT / "pyproject.toml"),
-                    "--dburl",
-                    f"sqlite:///{db}",
-                ]
-            )
-        )
+    sys.exit(run("_bench_scale.py"))

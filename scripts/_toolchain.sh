@@ -64,10 +64,15 @@ in_toolchain() {
     (cd "$PROJECT_DIR" && PATH="$venv/bin:$PATH" "$@")
   else
     chroot_enter
-    local rc=0
+    local rc=0 name passed=()
+    # The project's own settings (FLUVIUS_*, e.g. a benchmark's size) and Hypothesis' profile
+    # reach the command; nothing else of the caller's environment does.
+    for name in $(compgen -e); do
+      case "$name" in FLUVIUS_* | HYPOTHESIS_*) passed+=("$name=${!name}") ;; esac
+    done
     chroot "$CHROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
       PATH="$venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-      FLUVIUS_IN_TOOLCHAIN=1 PYTHONDONTWRITEBYTECODE=1 ${FLUVIUS_ENV:-} \
+      FLUVIUS_IN_TOOLCHAIN=1 PYTHONDONTWRITEBYTECODE=1 ${FLUVIUS_ENV:-} "${passed[@]}" \
       /bin/bash -c 'cd "$1" && shift && exec "$@"' _ "$PROJECT_DIR" "$@" || rc=$?
     chroot_leave
     return $rc
