@@ -8,13 +8,14 @@ from unittest.mock import MagicMock
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fluvius.api.errors import FluviusAuthError, FluviusSubscriptionKeyError
 from custom_components.fluvius.config_flow import MAX_FIELD_LENGTH
 from custom_components.fluvius.const import (
+    CONF_BACKFILL_DAYS,
     CONF_BASE_URL,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
@@ -344,3 +345,28 @@ async def test_reconfigure_custom_insecure_url(hass: HomeAssistant, mock_client:
     assert result["errors"] == {CONF_TOKEN_URL: "insecure_url", CONF_BASE_URL: "required"}
     mock_client.get_mandates.assert_not_awaited()
     assert entry.data[CONF_TOKEN_URL] == URLS[CONF_TOKEN_URL]
+
+
+@pytest.mark.parametrize(
+    "ean",
+    ["541440110000000099", "54144011000000000", "5414401100000000OO", "", " " + EAN_ELECTRICITY],
+)
+async def test_meters_only_from_the_mandates(
+    hass: HomeAssistant, mock_client: MagicMock, mock_config_entry: MockConfigEntry, ean: str
+) -> None:
+    """No form lets a user type an EAN: the meter lists offer the mandates' EANs only, and a
+    posted EAN that is not offered (valid-looking, too short, letters, padded) is refused."""
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+    assert result["step_id"] == "meters"
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_EANS: [ean]})
+
+    mock_config_entry.add_to_hass(hass)
+    options = dict(mock_config_entry.options)
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_EANS: [EAN_ELECTRICITY, ean], CONF_BACKFILL_DAYS: 30}
+        )
+    assert dict(mock_config_entry.options) == options
