@@ -15,7 +15,7 @@ Every shape of the specification is accepted (fluvius-api.md §6.2, §7.5 to §7
   gasConversionFactor?}``. Several measurement objects in one interval (gas: one in m³, one in
   kWh) are merged; the same series twice in one interval: the last one wins.
 
-Decisions where the specification is silent (documented in the issue note):
+Decisions where the specification is silent (docs/architecture.md, "Bad payloads"):
 
 * ``null`` where an object or array is expected (an energy array, a measurement object, a
   direction, a register) means "absent" and is skipped; ``null`` for ``start``, ``end``,
