@@ -96,6 +96,7 @@ CREDENTIAL_KEYS: Final = (
 # A busy or failing server is, to the person at the form, one thing: try again later.
 _FLOW_ERROR_KEYS: Final = {"rate_limited": "cannot_connect", "server_error": "cannot_connect"}
 _CREDENTIAL_ERRORS: Final = ("invalid_auth", "invalid_subscription_key")
+_SECRET_KEYS: Final = (CONF_CLIENT_SECRET, CONF_SUBSCRIPTION_KEY)
 
 _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -378,8 +379,9 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_custom(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Addresses of a custom environment (a local stand-in, another gateway).
 
-        When the credentials are refused, the user step is shown again (with the error and
-        the addresses kept): the URL form has no credential fields to correct.
+        When the credentials are refused, the user step is shown again (with the error, the
+        other fields refilled, the secrets to type again, the addresses kept for the next
+        pass): the URL form has no credential fields to correct.
         """
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -395,7 +397,9 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
                 if error is None:
                     return await self.async_step_meters()
                 if error in _CREDENTIAL_ERRORS:
-                    return self._user_form(self._data, {"base": error})
+                    # The stored secrets are not sent back to the browser: typed again.
+                    refill = {k: v for k, v in self._data.items() if k not in _SECRET_KEYS}
+                    return self._user_form(refill, {"base": error})
                 errors["base"] = error
 
         schema = vol.Schema({vol.Required(CONF_BASE_URL): _URL, vol.Required(CONF_TOKEN_URL): _URL})

@@ -242,7 +242,10 @@ async def test_custom_refused_credentials_back_to_credentials(
     assert result["errors"] == {"base": key}
     fields = {str(marker) for marker in result["data_schema"].schema}
     assert {CONF_CLIENT_SECRET, CONF_SUBSCRIPTION_KEY} <= fields
-    assert _suggested(result)[CONF_TENANT_ID] == USER_INPUT[CONF_TENANT_ID]
+    suggested = _suggested(result)
+    assert suggested[CONF_TENANT_ID] == USER_INPUT[CONF_TENANT_ID]
+    assert CONF_CLIENT_SECRET not in suggested
+    assert CONF_SUBSCRIPTION_KEY not in suggested
 
     mock_client.get_mandates.side_effect = None
     result = await hass.config_entries.flow.async_configure(
