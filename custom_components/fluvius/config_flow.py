@@ -125,14 +125,29 @@ _GUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 _GUID_KEYS: Final = (CONF_TENANT_ID, CONF_CLIENT_ID)
 
 
+# Invisible characters a copy from a web page or PDF brings along that str.strip() keeps:
+# zero-width space, non-joiner, joiner, word joiner, byte order mark.
+_INVISIBLE: Final = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _strip_text(value: str) -> str:
+    """Without surrounding spaces (Unicode ones included) and invisible characters."""
+    previous = None
+    while previous != value:
+        previous, value = value, value.strip().strip(_INVISIBLE)
+    return value
+
+
 def _strip(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Inputs as typed, without the spaces a copy from a web page brings along.
+    """Inputs as typed, without the spaces (and invisible characters) a copy from a web
+    page brings along.
 
     A tenant or client ID that is a GUID is written in lower case: Entra ID compares GUIDs
     case-insensitively, and the unique id (always lower case) then matches the stored data.
     """
     data = {
-        key: value.strip() if isinstance(value, str) else value for key, value in user_input.items()
+        key: _strip_text(value) if isinstance(value, str) else value
+        for key, value in user_input.items()
     }
     for key in _GUID_KEYS:
         value = data.get(key)

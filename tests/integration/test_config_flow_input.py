@@ -71,9 +71,9 @@ async def test_spaces_stripped_and_guids_lower_case(
         CONF_ENVIRONMENT: "sandbox",
         CONF_TENANT_ID: f"  {TENANT_GUID}\t",
         CONF_CLIENT_ID: f" {CLIENT_ID.upper()} ",
-        CONF_CLIENT_SECRET: " secret\n",
-        CONF_SCOPE: " api://fluvius-sandbox/.default ",
-        CONF_SUBSCRIPTION_KEY: "\tkey ",
+        CONF_CLIENT_SECRET: "\u00a0secret\n",
+        CONF_SCOPE: "\u200b api://fluvius-sandbox/.default \ufeff",
+        CONF_SUBSCRIPTION_KEY: "\tkey\u2060 ",
     }
     result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
     assert result["step_id"] == "meters"
@@ -175,7 +175,7 @@ async def test_length_limit_is_on_the_stripped_value(
 
 
 @pytest.mark.parametrize("field", TEXT_FIELDS)
-@pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n", "\u00a0\u200b\ufeff "])
 async def test_blank_field_refused_without_request(
     hass: HomeAssistant, mock_client: MagicMock, field: str, blank: str
 ) -> None:
