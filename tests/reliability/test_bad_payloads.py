@@ -4,7 +4,8 @@ real recorder (docs/architecture.md, "Bad payloads").
 A response with a unit its series cannot have is refused whole: no statistics row changes, the
 insertTime cursor stays, and the entry reports a translated reason; the next good response
 imports everything exactly. Negative and impossible values are dropped: the stored rows of
-those hours keep their values.
+those hours keep their values. In the backfill, a refused chunk pauses it at that chunk's
+start; the retry resumes there.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.fluvius import coordinator as coordinator_module
 from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.statistics import statistic_id
@@ -176,3 +179,63 @@ async def _good_then_bad(
     credentials = stand.credentials
     for secret in (credentials.client_secret, credentials.subscription_key):
         assert secret not in caplog.text
+
+
+async def test_bad_chunk_pauses_the_backfill(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refused chunk in the backfill: the rows of the chunks before it stay, the cursor
+    stops at its start, the pause is logged with the translated reason; the retry resumes
+    there and the history ends up exact."""
+    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 3)
+    monkeypatch.setattr(coordinator_module, "FIRST_FINE_CHUNK_DAYS", 3)
+    freezer.move_to(NOW)
+    requests = 0
+    corrupting = True
+
+    @web.middleware
+    async def corrupt_second(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        nonlocal requests
+        response = await handler(request)
+        if not request.path.endswith(ENERGY_PATH):
+            return response
+        requests += 1
+        if not corrupting or requests != 2:
+            return response
+        assert isinstance(response, web.Response) and response.body is not None
+        body = json.loads(bytes(response.body))  # type: ignore[arg-type]
+        wrong_unit(body)
+        return web.json_response(body, status=response.status)
+
+    stand, server = await start_stand_in(middlewares=[corrupt_second])
+    try:
+        stand.sandbox.add_mandate(EAN_DIGITAL, data_service_type="VH_kwartier_uur")
+        with caplog.at_level(logging.WARNING):
+            coordinator = await setup_entry(hass, make_entry(stand, [EAN_DIGITAL], backfill_days=8))
+        cursor = coordinator.cursors.get(EAN_DIGITAL)
+        assert cursor.backfill_from is not None and cursor.backfilled_until is not None
+        assert not cursor.backfill_done
+        first_chunk_end = cursor.backfilled_until
+        assert first_chunk_end < cursor.backfill_from + timedelta(days=4)
+        rows = await _rows(hass)
+        assert rows["offtake"] and max(hour for hour, _, _ in rows["offtake"]) < first_chunk_end
+        assert "Backfill paused" in caplog.text
+        assert "could not be read" in caplog.text
+        await assert_exact(hass, stand, EAN_DIGITAL, cursor.backfill_from, first_chunk_end)
+
+        corrupting = False
+        advance(freezer, stand, timedelta(minutes=2))  # the first retry is after 1 minute
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        await coordinator.async_wait_backfill()
+        await async_wait_recording_done(hass)
+        assert cursor.backfill_done
+        assert cursor.backfill_to is not None
+        await assert_exact(hass, stand, EAN_DIGITAL, cursor.backfill_from, cursor.backfill_to)
+    finally:
+        await server.close()
