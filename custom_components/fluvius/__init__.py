@@ -8,20 +8,11 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
-from .api.errors import (
-    FluviusAuthError,
-    FluviusConnectionError,
-    FluviusError,
-    FluviusForbiddenError,
-    FluviusPayloadError,
-    FluviusRateLimitError,
-    FluviusServerError,
-    FluviusSubscriptionKeyError,
-)
+from .api.errors import FluviusAuthError, FluviusError, FluviusSubscriptionKeyError
 from .const import CONF_EANS, DOMAIN
 from .coordinator import FluviusConfigEntry, FluviusCoordinator, FluviusData, choose_mandates
 from .cursors import async_remove_cursor_store
-from .helpers import create_client
+from .helpers import create_client, error_key
 from .repairs import async_delete_entry_issues, async_update_mandate_issues
 from .statistics import async_clear_entry_statistics
 
@@ -30,21 +21,9 @@ PLATFORMS: list[Platform] = [Platform.SENSOR]
 
 def _not_ready(err: FluviusError) -> ConfigEntryNotReady:
     """A transient failure of the validation call: Home Assistant retries the setup."""
-    if isinstance(err, FluviusForbiddenError):
-        key = "forbidden"
-    elif isinstance(err, FluviusRateLimitError):
-        key = "rate_limited"
-    elif isinstance(err, FluviusServerError):
-        key = "server_error"
-    elif isinstance(err, FluviusConnectionError):
-        key = "cannot_connect"
-    elif isinstance(err, FluviusPayloadError):
-        key = "invalid_response"
-    else:
-        key = "api_error"
     return ConfigEntryNotReady(
         translation_domain=DOMAIN,
-        translation_key=key,
+        translation_key=error_key(err),
         translation_placeholders={"error": err.message},
     )
 

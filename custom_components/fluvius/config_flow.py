@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import ipaddress
+import re
 from typing import TYPE_CHECKING, Any, Final, cast, override
 
 from homeassistant.config_entries import (
@@ -48,14 +49,6 @@ from yarl import URL
 
 from .api import Environment
 from .api.ean import decode_mock_ean
-from .api.errors import (
-    FluviusAuthError,
-    FluviusConnectionError,
-    FluviusForbiddenError,
-    FluviusRateLimitError,
-    FluviusServerError,
-    FluviusSubscriptionKeyError,
-)
 from .api.models import DataServiceType, EnergyType, Mandate, MandateStatus
 from .const import (
     CONF_BACKFILL_DAYS,
@@ -78,7 +71,7 @@ from .const import (
     MAX_BACKFILL_DAYS,
     TIMEZONE,
 )
-from .helpers import create_client, mask_client_id, unique_id_for
+from .helpers import create_client, error_key, mask_client_id, unique_id_for
 
 if TYPE_CHECKING:
     # Home Assistant 2026.x validates with probatio and aliases ``voluptuous`` to it; older
@@ -100,6 +93,11 @@ CREDENTIAL_KEYS: Final = (
     CONF_SUBSCRIPTION_KEY,
 )
 
+# A busy or failing server is, to the person at the form, one thing: try again later.
+_FLOW_ERROR_KEYS: Final = {"rate_limited": "cannot_connect", "server_error": "cannot_connect"}
+_CREDENTIAL_ERRORS: Final = ("invalid_auth", "invalid_subscription_key")
+_SECRET_KEYS: Final = (CONF_CLIENT_SECRET, CONF_SUBSCRIPTION_KEY)
+
 _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -118,28 +116,78 @@ def _environment_selector(advanced: bool) -> SelectSelector:
     )
 
 
+MAX_FIELD_LENGTH: Final = 1000
+"""Longest text accepted in any field. Real values are far shorter (a GUID is 36 characters,
+a subscription key 32, a client secret about 40, an address well under 200); a longer one is a
+paste gone wrong and is refused before any request is sent."""
+
+_GUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_GUID_KEYS: Final = (CONF_TENANT_ID, CONF_CLIENT_ID)
+
+
+# Invisible characters a copy from a web page or PDF brings along that str.strip() keeps:
+# zero-width space, non-joiner, joiner, word joiner, byte order mark.
+_INVISIBLE: Final = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _strip_text(value: str) -> str:
+    """Without surrounding spaces (Unicode ones included) and invisible characters."""
+    previous = None
+    while previous != value:
+        previous, value = value, value.strip().strip(_INVISIBLE)
+    return value
+
+
 def _strip(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """Inputs as typed, without the spaces a copy from a web page brings along."""
-    return {
-        key: value.strip() if isinstance(value, str) else value for key, value in user_input.items()
+    """Inputs as typed, without the spaces (and invisible characters) a copy from a web
+    page brings along.
+
+    A tenant or client ID that is a GUID is written in lower case: Entra ID compares GUIDs
+    case-insensitively, and the unique id (always lower case) then matches the stored data.
+    """
+    data = {
+        key: _strip_text(value) if isinstance(value, str) else value
+        for key, value in user_input.items()
     }
+    for key in _GUID_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and _GUID.fullmatch(value):
+            data[key] = value.lower()
+    return data
+
+
+def _field_errors(data: Mapping[str, Any], required: Iterable[str]) -> dict[str, str]:
+    """``too_long`` for any text over :data:`MAX_FIELD_LENGTH`, ``required`` for a required
+    field left empty (or only spaces). Checked before any request."""
+    errors: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, str) and len(value) > MAX_FIELD_LENGTH:
+            errors[key] = "too_long"
+    for key in required:
+        if key not in errors and not data.get(key):
+            errors[key] = "required"
+    return errors
 
 
 def _is_local_host(host: str) -> bool:
-    if host == "localhost" or host.endswith((".local", ".localhost")):
+    """A loopback host: the local stand-in of the API on this machine.
+
+    Not the rest of the local network: the client secret would cross it in plain text.
+    """
+    if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
-    return address.is_loopback or address.is_private or address.is_link_local
+    return address.is_loopback
 
 
 def _url_error(value: str) -> str | None:
     """``invalid_url``, ``insecure_url`` or None.
 
     Credentials travel to these addresses, so only https is accepted, except for a local
-    stand-in of the API (loopback or private network), which has no certificate.
+    stand-in of the API on this machine (loopback), which has no certificate.
     """
     try:
         url = URL(value)
@@ -159,17 +207,11 @@ async def _async_validate(
     client = create_client(hass, data)
     try:
         mandates = await client.get_mandates()
-    except FluviusAuthError:
-        return "invalid_auth", []
-    except FluviusSubscriptionKeyError:
-        return "invalid_subscription_key", []
-    except FluviusForbiddenError:
-        return "forbidden", []
-    except (FluviusConnectionError, FluviusServerError, FluviusRateLimitError, TimeoutError):
-        return "cannot_connect", []
-    except Exception:
-        LOGGER.exception("Unexpected error while checking the Fluvius API credentials")
-        return "unknown", []
+    except Exception as err:
+        key = _FLOW_ERROR_KEYS.get(error_key(err), error_key(err))
+        if key == "unknown":
+            LOGGER.exception("Unexpected error while checking the Fluvius API credentials")
+        return key, []
     return None, list(mandates)
 
 
@@ -285,6 +327,7 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
+        self._urls: dict[str, Any] = {}  # the custom step's last addresses, to refill its form
         self._mandates: list[Mandate] = []
 
     @staticmethod
@@ -313,16 +356,22 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _strip(user_input)
-            self._data = data
-            await self.async_set_unique_id(unique_id_for(data))
-            self._abort_if_unique_id_configured()
-            if data[CONF_ENVIRONMENT] == Environment.CUSTOM:
-                return await self.async_step_custom()
-            error, self._mandates = await _async_validate(self.hass, data)
-            if error is None:
-                return await self.async_step_meters()
-            errors["base"] = error
+            errors = _field_errors(data, CREDENTIAL_KEYS)
+            if not errors:
+                self._data = data
+                await self.async_set_unique_id(unique_id_for(data))
+                self._abort_if_unique_id_configured()
+                if data[CONF_ENVIRONMENT] == Environment.CUSTOM:
+                    return await self.async_step_custom()
+                error, self._mandates = await _async_validate(self.hass, data)
+                if error is None:
+                    return await self.async_step_meters()
+                errors["base"] = error
+        return self._user_form(user_input, errors)
 
+    def _user_form(
+        self, suggested: Mapping[str, Any] | None, errors: dict[str, str]
+    ) -> ConfigFlowResult:
         schema = vol.Schema(
             {
                 vol.Required(CONF_ENVIRONMENT, default=Environment.LIVE.value): (
@@ -337,30 +386,41 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
             description_placeholders=self._placeholders(),
         )
 
     async def async_step_custom(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Addresses of a custom environment (a local stand-in, another gateway)."""
+        """Addresses of a custom environment (a local stand-in, another gateway).
+
+        When the credentials are refused, the user step is shown again (with the error, the
+        other fields refilled, the secrets to type again, the addresses kept for the next
+        pass): the URL form has no credential fields to correct.
+        """
         errors: dict[str, str] = {}
         if user_input is not None:
             urls = _strip(user_input)
+            errors = _field_errors(urls, (CONF_BASE_URL, CONF_TOKEN_URL))
             for key in (CONF_BASE_URL, CONF_TOKEN_URL):
-                if error := _url_error(urls[key]):
+                if key not in errors and (error := _url_error(urls[key])):
                     errors[key] = error
             if not errors:
+                self._urls = urls
                 self._data.update(urls)
                 error, self._mandates = await _async_validate(self.hass, self._data)
                 if error is None:
                     return await self.async_step_meters()
+                if error in _CREDENTIAL_ERRORS:
+                    # The stored secrets are not sent back to the browser: typed again.
+                    refill = {k: v for k, v in self._data.items() if k not in _SECRET_KEYS}
+                    return self._user_form(refill, {"base": error})
                 errors["base"] = error
 
         schema = vol.Schema({vol.Required(CONF_BASE_URL): _URL, vol.Required(CONF_TOKEN_URL): _URL})
         return self.async_show_form(
             step_id="custom",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or self._urls),
             errors=errors,
             description_placeholders=self._placeholders(),
         )
@@ -412,13 +472,16 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, **_strip(user_input)}
-            await self.async_set_unique_id(unique_id_for(data))
-            self._abort_if_unique_id_mismatch()
-            error, _ = await _async_validate(self.hass, data)
-            if error is None:
-                return self.async_update_reload_and_abort(entry, data=data)
-            errors["base"] = error
+            entered = _strip(user_input)
+            errors = _field_errors(entered, (CONF_CLIENT_SECRET, CONF_SUBSCRIPTION_KEY))
+            if not errors:
+                data = {**entry.data, **entered}
+                await self.async_set_unique_id(unique_id_for(data))
+                self._abort_if_unique_id_mismatch()
+                error, _ = await _async_validate(self.hass, data)
+                if error is None:
+                    return self.async_update_reload_and_abort(entry, data=data)
+                errors["base"] = error
 
         schema = vol.Schema(
             {
@@ -447,10 +510,14 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
             for secret in (CONF_CLIENT_SECRET, CONF_SUBSCRIPTION_KEY):
                 if not entered.get(secret):
                     entered.pop(secret, None)
+            required = [CONF_TENANT_ID, CONF_CLIENT_ID, CONF_SCOPE]
+            if custom:
+                required += [CONF_BASE_URL, CONF_TOKEN_URL]
+            errors = _field_errors(entered, required)
             data = {**entry.data, **entered}
             if custom:
                 for key in (CONF_BASE_URL, CONF_TOKEN_URL):
-                    if error := _url_error(data[key]):
+                    if key not in errors and (error := _url_error(data[key])):
                         errors[key] = error
             if not errors:
                 await self.async_set_unique_id(unique_id_for(data))

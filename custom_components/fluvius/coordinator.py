@@ -35,13 +35,10 @@ from homeassistant.util import dt as dt_util
 
 from .api.errors import (
     FluviusAuthError,
-    FluviusConnectionError,
     FluviusError,
     FluviusForbiddenError,
     FluviusNoMandateError,
-    FluviusPayloadError,
     FluviusRateLimitError,
-    FluviusServerError,
     FluviusSubscriptionKeyError,
 )
 from .api.models import (
@@ -76,6 +73,7 @@ from .const import (
     TIMEZONE,
 )
 from .cursors import Cursors, CursorStore, EanCursor, SubMeter
+from .helpers import error_key
 from .repairs import (
     async_set_data_period_moved,
     async_set_mandate_missing,
@@ -235,19 +233,10 @@ def chunk_end(start: datetime, limit: datetime, hour: int = 0, days: int | None 
 
 
 def _update_failed(err: FluviusError) -> UpdateFailed:
-    if isinstance(err, FluviusRateLimitError):
-        key = "rate_limited"
-    elif isinstance(err, FluviusServerError):
-        key = "server_error"
-    elif isinstance(err, FluviusConnectionError):
-        key = "cannot_connect"
-    elif isinstance(err, FluviusPayloadError):
-        key = "invalid_response"
-    else:
-        key = "api_error"  # e.g. a 400 FluviusRequestError: the server's message is shown
+    """The translated reason of a failed update (one mapping with setup: helpers.error_key)."""
     return UpdateFailed(
         translation_domain=DOMAIN,
-        translation_key=key,
+        translation_key=error_key(err),
         translation_placeholders={"error": err.message},
     )
 

@@ -9,6 +9,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import Endpoints, Environment, FluviusClient
+from .api.errors import (
+    FluviusAuthError,
+    FluviusConnectionError,
+    FluviusError,
+    FluviusForbiddenError,
+    FluviusNoMandateError,
+    FluviusPayloadError,
+    FluviusRateLimitError,
+    FluviusRequestError,
+    FluviusServerError,
+    FluviusSubscriptionKeyError,
+)
 from .const import (
     CONF_BASE_URL,
     CONF_CLIENT_ID,
@@ -53,3 +65,29 @@ def mask_client_id(client_id: str) -> str:
     if len(client_id) <= 8:
         return client_id[:2] + "***"
     return f"{client_id[:4]}***{client_id[-4:]}"
+
+
+# Most specific first: FluviusSubscriptionKeyError is a FluviusForbiddenError, FluviusPeriodError
+# a FluviusRequestError.
+_ERROR_KEYS: tuple[tuple[type[BaseException], str], ...] = (
+    (FluviusAuthError, "invalid_auth"),
+    (FluviusSubscriptionKeyError, "invalid_subscription_key"),
+    (FluviusForbiddenError, "forbidden"),
+    (FluviusNoMandateError, "no_mandate"),
+    (FluviusRateLimitError, "rate_limited"),
+    (FluviusServerError, "server_error"),
+    (FluviusConnectionError, "cannot_connect"),
+    (TimeoutError, "cannot_connect"),
+    (FluviusPayloadError, "invalid_response"),
+    (FluviusRequestError, "bad_request"),
+)
+
+
+def error_key(err: BaseException) -> str:
+    """The translation key of a client error, shared by setup (``ConfigEntryNotReady``), the
+    coordinator (``UpdateFailed``) and the config flow (form errors): ``api_error`` for any
+    other Fluvius error, ``unknown`` for anything that is not one."""
+    for error_type, key in _ERROR_KEYS:
+        if isinstance(err, error_type):
+            return key
+    return "api_error" if isinstance(err, FluviusError) else "unknown"

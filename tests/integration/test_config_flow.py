@@ -14,9 +14,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.fluvius.api.errors import (
     FluviusAuthError,
     FluviusConnectionError,
+    FluviusError,
     FluviusForbiddenError,
+    FluviusNoMandateError,
     FluviusPayloadError,
     FluviusRateLimitError,
+    FluviusRequestError,
     FluviusServerError,
     FluviusSubscriptionKeyError,
 )
@@ -55,7 +58,10 @@ ERRORS = [
     (FluviusServerError("503", status=503), "cannot_connect"),
     (FluviusRateLimitError("429", retry_after=10), "cannot_connect"),
     (TimeoutError(), "cannot_connect"),
-    (FluviusPayloadError("not JSON"), "unknown"),
+    (FluviusPayloadError("not JSON"), "invalid_response"),
+    (FluviusNoMandateError("no mandate"), "no_mandate"),
+    (FluviusRequestError("bad scope", status=400), "bad_request"),
+    (FluviusError("teapot", status=418), "api_error"),
     (RuntimeError("boom"), "unknown"),
 ]
 
@@ -270,8 +276,9 @@ async def test_custom_environment(
     "url",
     [
         "https://api.example.com/v1",
-        "http://192.168.1.20:8080/v1",
-        "http://fluvius-sandbox.local:8080/v1",
+        "http://127.0.0.1:8080/v1",
+        "http://localhost:8080/v1",
+        "http://[::1]:8080/v1",
     ],
 )
 async def test_custom_urls_accepted(hass: HomeAssistant, mock_client: MagicMock, url: str) -> None:

@@ -9,6 +9,7 @@ reach the statistics as a half-parsed value.
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 import json
 import math
 from pathlib import Path
@@ -18,8 +19,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.fluvius.api.errors import FluviusPayloadError
-from custom_components.fluvius.api.models import EnergyData
-from custom_components.fluvius.api.parser import parse_energy, parse_mandates
+from custom_components.fluvius.api.models import EnergyData, Unit
+from custom_components.fluvius.api.parser import (
+    MAX_GAS_FLOW_M3H,
+    MAX_POWER_KW,
+    parse_energy,
+    parse_mandates,
+)
 
 FIXTURES = Path(__file__).parent.parent / "api" / "fixtures"
 
@@ -39,6 +45,10 @@ scalars = st.one_of(
             "submetering-production",
             "kWh",
             "m3",
+            "kVArh",
+            "MWh",
+            "G",
+            "E",
             "READ",
             "NVAL",
             "",
@@ -52,10 +62,33 @@ json_values = st.recursive(
         st.dictionaries(
             st.sampled_from(
                 [
-                    "data", "headpoint", "$type", "ean", "energyType", "physicalMeters",
-                    "quarterHourlyEnergy", "dailyEnergy", "hourlyEnergy", "subHeadpoints",
-                    "start", "end", "measurements", "offtake", "injection", "total", "day",
-                    "value", "unit", "validationState", "mandates", "status", "x",
+                    "data",
+                    "headpoint",
+                    "$type",
+                    "ean",
+                    "energyType",
+                    "physicalMeters",
+                    "quarterHourlyEnergy",
+                    "dailyEnergy",
+                    "hourlyEnergy",
+                    "subHeadpoints",
+                    "start",
+                    "end",
+                    "measurements",
+                    "offtake",
+                    "injection",
+                    "total",
+                    "day",
+                    "inductive",
+                    "capacitive",
+                    "production",
+                    "reverse",
+                    "value",
+                    "unit",
+                    "validationState",
+                    "mandates",
+                    "status",
+                    "x",
                 ]
             ),
             children,
@@ -112,11 +145,15 @@ def _check_energy(payload: Any) -> None:
         assert err.path
         return
     assert isinstance(result, EnergyData)
-    for samples in result.series.values():
+    for key, samples in result.series.items():
+        assert key.unit in (Unit.KWH, Unit.M3, Unit.KVARH), "an unknown unit was kept"
+        rate = MAX_GAS_FLOW_M3H if key.unit == Unit.M3 else MAX_POWER_KW
         for sample in samples:
             assert math.isfinite(sample.value), "a non-finite value was accepted"
             assert sample.end > sample.start
             assert sample.start.utcoffset() is not None
+            hours = (sample.end - sample.start).total_seconds() / 3600
+            assert 0 <= sample.value <= rate * hours, "an impossible value was kept"
 
 
 def _check_mandates(payload: Any) -> None:
@@ -151,3 +188,56 @@ def test_mutated_spec_payloads_raise_only_payload_errors(
     mutated = _replace(doc, path, replacement) if replace else _delete(doc, path)
     _check_energy(mutated)
     _check_mandates(mutated)
+
+
+leaf_values = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.sampled_from([0, -0.0, 2500.0, 10_000.0, 10_000.001, -1e-9]),
+    st.none(),
+    st.text(max_size=5),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    energy_type=st.sampled_from(["E", "G", None, "X"]),
+    intervals=st.lists(
+        st.tuples(
+            st.integers(min_value=-4, max_value=12),  # start, in quarter-hours
+            st.sampled_from([15, 60, 1380, 1440, 1500, 0, -15]),  # length in minutes
+            st.sampled_from(["offtake", "injection", "production", "reverse"]),
+            st.sampled_from(["total", "day", "inductive", "capacitive", "peak"]),
+            st.sampled_from(["kWh", "m3", "kVArh", "MWh", "", None]),
+            leaf_values,
+        ),
+        max_size=12,
+    ),
+)
+def test_values_and_units_never_pass_unchecked(
+    energy_type: str | None, intervals: list[tuple[int, int, str, str, Any, Any]]
+) -> None:
+    """Well-formed intervals with hostile values, units, lengths and order: a payload error,
+    or only plausible values in known units (checked in ``_check_energy``)."""
+    base = datetime(2024, 3, 30, 23, 0, tzinfo=UTC)
+    array = []
+    for quarter, minutes, direction, register, unit, value in intervals:
+        start = base + timedelta(minutes=15 * quarter)
+        array.append(
+            {
+                "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "end": (start + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "measurements": [
+                    {
+                        direction: {
+                            register: {"value": value, "unit": unit, "validationState": "READ"}
+                        }
+                    }
+                ],
+            }
+        )
+    headpoint: dict[str, Any] = {"$type": "metering-on-headpoint", "ean": "541440000000000000"}
+    if energy_type is not None:
+        headpoint["energyType"] = energy_type
+    for name in ("quarterHourlyEnergy", "hourlyEnergy", "dailyEnergy"):
+        _check_energy({"data": {"headpoint": {**headpoint, name: array}}})

@@ -222,21 +222,15 @@ async def test_secrets_never_leave_the_entry_data(
 
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     coordinator: FluviusCoordinator = entry.runtime_data.coordinator
-    issues = [
-        issue for (domain, _), issue in ir.async_get(hass).issues.items() if domain == DOMAIN
-    ]
+    issues = [issue for (domain, _), issue in ir.async_get(hass).issues.items() if domain == DOMAIN]
     assert {issue.translation_key for issue in issues} >= {"data_period_moved"}
     texts["diagnostics"] = _dump(diagnostics)
     texts["coordinator diagnostics"] = _dump(coordinator.diagnostics())
     for issue in issues:
         texts[f"issue {issue.issue_id}"] = _dump(issue.to_json())
-        texts[f"issue data {issue.issue_id}"] = _dump(
-            [issue.data, issue.translation_placeholders]
-        )
+        texts[f"issue data {issue.issue_id}"] = _dump([issue.data, issue.translation_placeholders])
     texts |= {f"http {n}": _dump(body) for n, body in enumerate(http.responses)}
-    texts |= {
-        f"event {n} {event.event_type}": _dump(event.data) for n, event in enumerate(events)
-    }
+    texts |= {f"event {n} {event.event_type}": _dump(event.data) for n, event in enumerate(events)}
     texts |= {f"state {s.entity_id}": _dump(s.as_dict()) for s in hass.states.async_all()}
     texts["client repr"] = repr(entry.runtime_data.client)
     texts["credentials repr"] = repr(entry.runtime_data.client.credentials)
@@ -321,10 +315,11 @@ async def _life_cycle(
         {CONF_ENVIRONMENT: "custom", **credentials, CONF_CLIENT_SECRET: WRONG_SECRET},
     )
     result = await http.flow(result["flow_id"], urls)
+    # Back on the credentials form, to correct the secret in the same flow.
+    assert result["step_id"] == "user"
     assert result["errors"] == {"base": "invalid_auth"}
-    await http.call("DELETE", f"/api/config/config_entries/flow/{result['flow_id']}")
-    result = await http.call("POST", "/api/config/config_entries/flow", start)
     result = await http.flow(result["flow_id"], {CONF_ENVIRONMENT: "custom", **credentials})
+    assert result["step_id"] == "custom"
     result = await http.flow(result["flow_id"], urls)
     assert result["step_id"] == "meters", result
     result = await http.flow(result["flow_id"], {CONF_EANS: EANS})
@@ -361,9 +356,7 @@ async def _life_cycle(
 
     # --- the secret is revoked at the identity provider: reauth with a new one -------------
     advance(freezer, stand, HOUR)
-    sandbox.clients[CREDENTIALS.client_id] = replace(
-        CREDENTIALS, client_secret=NEW_CLIENT_SECRET
-    )
+    sandbox.clients[CREDENTIALS.client_id] = replace(CREDENTIALS, client_secret=NEW_CLIENT_SECRET)
     sandbox.expire_tokens()
     await coordinator.async_poll_now()
     await hass.async_block_till_done()

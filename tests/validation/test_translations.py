@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 import voluptuous as vol
 
+from custom_components.fluvius.config_flow import _FLOW_ERROR_KEYS
+from custom_components.fluvius.helpers import _ERROR_KEYS
+
 from .conftest import INTEGRATION, LANGUAGES, load_json
 
 KEY = re.compile(r"^[a-z0-9_-]+$")
@@ -240,6 +243,19 @@ def _flow_keys() -> dict[str, set[str]]:
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Return):
                     keys["config.error"].update(_strings(sub.value))
+                if isinstance(sub, ast.Assign) and any(
+                    isinstance(target, ast.Subscript) and ast.unparse(target.value) == "errors"
+                    for target in sub.targets
+                ):
+                    keys["config.error"].update(_strings(sub.value))  # field checks
+    # Client errors: the one mapping of helpers.error_key, as the config flow shows it.
+    keys["config.error"].update(_FLOW_ERROR_KEYS.get(key, key) for _, key in _ERROR_KEYS)
+    helpers = ast.parse((INTEGRATION / "helpers.py").read_text(encoding="utf-8"))
+    for node in helpers.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "error_key":
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Return):
+                    keys["config.error"].update(_strings(sub.value))
     for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
         bases = {ast.unparse(base) for base in cls.bases}
         flow = "options" if any("OptionsFlow" in base for base in bases) else "config"
@@ -272,6 +288,10 @@ def test_flow_keys_are_found() -> None:
     """The AST scan itself works: the standard keys of the design are among its findings."""
     keys = _flow_keys()
     assert {"invalid_auth", "cannot_connect", "unknown"} <= keys["config.error"]
+    assert {"too_long", "required", "invalid_response", "no_mandate", "api_error"} <= keys[
+        "config.error"
+    ]
+    assert not {"rate_limited", "server_error"} & keys["config.error"]
     assert "already_configured" in keys["config.abort"]
 
 

@@ -15,7 +15,7 @@ Every shape of the specification is accepted (fluvius-api.md §6.2, §7.5 to §7
   gasConversionFactor?}``. Several measurement objects in one interval (gas: one in m³, one in
   kWh) are merged; the same series twice in one interval: the last one wins.
 
-Decisions where the specification is silent (documented in the issue note):
+Decisions where the specification is silent (docs/architecture.md, "Bad payloads"):
 
 * ``null`` where an object or array is expected (an energy array, a measurement object, a
   direction, a register) means "absent" and is skipped; ``null`` for ``start``, ``end``,
@@ -28,7 +28,19 @@ Decisions where the specification is silent (documented in the issue note):
   UTC); everything returned is timezone-aware UTC;
 * ``value`` must be a finite JSON number (not a boolean, not a string); ``end`` must be after
   ``start``;
-* the samples of each series are sorted by start, one per start.
+* the samples of each series are sorted by start, one per start (a repeated interval: the
+  last one in the response wins, as a later correction would be listed last).
+
+Values that cannot be true (docs/architecture.md, "Bad payloads", has the whole table):
+
+* a unit the register cannot have (``kVArh`` on ``total``/``day``/``night``, ``kWh``/``m3`` on
+  ``inductive``/``capacitive``, ``m3`` on an electricity headpoint, ``kVArh`` on gas) or an
+  unknown unit on a known direction and register is a payload error: the whole response is
+  refused, since a unit change of a series we import means we no longer know what it measures;
+  an unknown unit on an unknown direction or register drops that series (logged);
+* a negative value, or one above :data:`MAX_POWER_KW` (kW; m³/h for gas volumes
+  :data:`MAX_GAS_FLOW_M3H`) times the interval's hours, drops that sample with a logged
+  warning: one glitch does not hold back every other value, and is never imported.
 
 Any other deviation raises :class:`FluviusPayloadError` naming the JSON path, e.g.
 ``data.headpoint.physicalMeters[0].quarterHourlyEnergy[17].measurements[0].offtake.total.value``.
@@ -44,6 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+import logging
 import math
 from operator import itemgetter
 from typing import Any, Final, cast
@@ -85,6 +98,23 @@ _GCFS: Final[dict[str, GasConversionFactor]] = {
     member.value: member for member in GasConversionFactor
 }
 _START = itemgetter(0)
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_POWER_KW: Final = 40_000.0
+"""The most a headpoint can take or give, as an average over an interval (kW; kvar for
+reactive energy): 40 MW, i.e. 10 MWh (10,000 kWh) in one quarter-hour. Fluvius runs the
+distribution grid; its largest connections (medium voltage, up to 36 kV) are of the order of
+10-25 MVA, larger users connect to Elia's transmission grid. A value above this bound is a
+meter or transmission fault, not a reading."""
+
+MAX_GAS_FLOW_M3H: Final = 4_000.0
+"""The same bound for gas volumes: 40 MW at about 10 kWh per m³ (Belgian natural gas is
+9.5-11.6 kWh/m³)."""
+
+_REACTIVE: Final = frozenset({Register.INDUCTIVE.value, Register.CAPACITIVE.value})
+_ACTIVE: Final = frozenset({Register.TOTAL.value, Register.DAY.value, Register.NIGHT.value})
+_SECONDS_PER_HOUR: Final = 3600.0
 
 type _Json = Any  # a decoded JSON value; checked before use
 type _Local = dict[tuple[str, str, str], list[Sample]]
@@ -449,12 +479,13 @@ def _check_leaf(leaf: Mapping[str, _Json], path: str) -> None:
 class _Builder:
     """Collects the series of one response."""
 
-    __slots__ = ("dirty", "series", "tables")
+    __slots__ = ("dirty", "energy_type", "series", "tables")
 
-    def __init__(self) -> None:
+    def __init__(self, energy_type: str | None = None) -> None:
         self.tables = _Tables()
         self.series: dict[SeriesKey, list[Sample]] = {}
         self.dirty: set[SeriesKey] = set()
+        self.energy_type = energy_type
 
     def node(self, node: Mapping[str, _Json], path: str, ean: str, meter_id: str | None) -> None:
         """The energy arrays of a headpoint, physical meter or sub-headpoint."""
@@ -467,7 +498,12 @@ class _Builder:
                 raise _error(f"expected an array, got {_describe(array)}", array_path)
             local, unordered = _intervals(array, self.tables, array_path)
             series = self.series
-            for (direction, register, unit), samples in local.items():
+            for (direction, register, unit), found in local.items():
+                if not self._unit_ok(direction, register, unit, f"{array_path}[*]", ean):
+                    continue
+                samples = _plausible(found, unit, array_path, ean)
+                if not samples:
+                    continue
                 key = SeriesKey(
                     ean,
                     resolution,
@@ -485,10 +521,66 @@ class _Builder:
                     existing.extend(samples)
                     self.dirty.add(key)
 
+    def _unit_ok(self, direction: str, register: str, unit: str, path: str, ean: str) -> bool:
+        """Whether the series may be kept; a payload error when its unit cannot be right."""
+        where = f"{path}.measurements[*].{direction}.{register}.unit"
+        if direction not in _DIRECTIONS or register not in _REGISTERS:
+            if unit in _UNITS:
+                return True
+            _LOGGER.warning(
+                "GET Energy for %s: unknown series %s.%s in unknown unit %r is not imported",
+                ean,
+                direction[:40],
+                register[:40],
+                unit[:20],
+            )
+            return False
+        if unit not in _UNITS:
+            raise _error(f"unknown unit {unit[:20]!r}", where)
+        if register in _REACTIVE:
+            if unit != Unit.KVARH:
+                raise _error(f"{register} energy in {unit}, expected kVArh", where)
+        elif unit == Unit.KVARH:
+            raise _error(f"{register} energy in kVArh, expected kWh or m3", where)
+        elif unit == Unit.M3 and self.energy_type == EnergyType.ELECTRICITY:
+            raise _error("m3 on an electricity headpoint", where)
+        if unit == Unit.KVARH and self.energy_type == EnergyType.GAS:
+            raise _error("kVArh on a gas headpoint", where)
+        return True
+
     def finish(self) -> dict[SeriesKey, list[Sample]]:
         for key in self.dirty:
             self.series[key] = _sorted_unique(self.series[key])
         return self.series
+
+
+def _plausible(samples: list[Sample], unit: str, path: str, ean: str) -> list[Sample]:
+    """The samples without negative or physically impossible values (each dropped one logged).
+
+    Each value against its own interval's length (a few ms for a 185-day quarter-hour
+    chunk); the list is returned as is when nothing was dropped.
+    """
+    per_second = (MAX_GAS_FLOW_M3H if unit == Unit.M3 else MAX_POWER_KW) / _SECONDS_PER_HOUR
+    bad = [
+        index
+        for index, (start, end, value, *_) in enumerate(samples)
+        if not 0.0 <= value <= per_second * (end - start).total_seconds()
+    ]
+    if not bad:
+        return samples
+    for index in bad:
+        sample = samples[index]
+        _LOGGER.warning(
+            "GET Energy for %s: %s value %s %s at %s (%s) is not imported",
+            ean,
+            "negative" if sample.value < 0.0 else "above the physical bound",
+            sample.value,
+            unit,
+            sample.start.isoformat(),
+            path,
+        )
+    dropped = set(bad)
+    return [sample for index, sample in enumerate(samples) if index not in dropped]
 
 
 def _sorted_unique(samples: list[Sample]) -> list[Sample]:
@@ -565,7 +657,7 @@ def parse_energy(payload: object, *, ean: str | None = None) -> EnergyData:
     if head_type is None:
         raise _error("missing", f"{path}.$type")
     energy_type = _optional_str(headpoint, "energyType", path)
-    builder = _Builder()
+    builder = _Builder(energy_type)
     builder.node(headpoint, path, head_ean, None)
     meters = _physical_meters(headpoint, path, head_ean, builder)
     subs = _sub_headpoints(headpoint.get("subHeadpoints"), f"{path}.subHeadpoints", builder)

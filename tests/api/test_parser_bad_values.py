@@ -1,0 +1,227 @@
+"""Values that cannot be true: negative or impossible energies, wrong and unknown units,
+duplicate and out-of-order intervals (docs/architecture.md, "Bad payloads")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import logging
+from typing import Any
+
+import pytest
+
+from custom_components.fluvius.api.errors import FluviusPayloadError
+from custom_components.fluvius.api.models import Resolution
+from custom_components.fluvius.api.parser import MAX_GAS_FLOW_M3H, MAX_POWER_KW, parse_energy
+
+EAN = "541441234567891234"
+T0 = datetime(2024, 9, 18, 22, 0, tzinfo=UTC)
+QH = Resolution.QUARTER_HOURLY
+QUARTER_HOUR_BOUND = MAX_POWER_KW / 4  # 10,000 kWh
+PARSER_LOGGER = "custom_components.fluvius.api.parser"
+
+
+def _ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _interval(start: datetime, measurements: dict[str, Any], minutes: int = 15) -> dict[str, Any]:
+    return {
+        "start": _ts(start),
+        "end": _ts(start + timedelta(minutes=minutes)),
+        "measurements": [measurements],
+    }
+
+
+def _leaf(value: float, unit: str = "kWh") -> dict[str, Any]:
+    return {"value": value, "unit": unit, "validationState": "READ"}
+
+
+def _payload(
+    intervals: list[dict[str, Any]],
+    *,
+    energy_type: str = "E",
+    head_type: str = "metering-on-headpoint",
+    array: str = "quarterHourlyEnergy",
+) -> dict[str, Any]:
+    return {
+        "data": {
+            "headpoint": {
+                "$type": head_type,
+                "ean": EAN,
+                "energyType": energy_type,
+                array: intervals,
+            }
+        }
+    }
+
+
+def _offtake(values: list[float], unit: str = "kWh", **kwargs: Any) -> dict[str, Any]:
+    return _payload(
+        [
+            _interval(T0 + timedelta(minutes=15 * i), {"offtake": {"total": _leaf(v, unit)}})
+            for i, v in enumerate(values)
+        ],
+        **kwargs,
+    )
+
+
+def _values(
+    payload: dict[str, Any], direction: str = "offtake", register: str = "total"
+) -> list[float]:
+    data = parse_energy(payload)
+    found = [
+        samples
+        for key, samples in data.series.items()
+        if key.direction == direction and key.register == register
+    ]
+    return [sample.value for samples in found for sample in samples]
+
+
+@pytest.mark.parametrize("bad", [-0.001, -5.0, QUARTER_HOUR_BOUND + 0.001, 1e12])
+def test_impossible_value_dropped_and_logged(caplog: pytest.LogCaptureFixture, bad: float) -> None:
+    """One glitch is dropped (with a warning naming the meter and time); the rest is kept."""
+    with caplog.at_level(logging.WARNING, logger=PARSER_LOGGER):
+        values = _values(_offtake([1.0, bad, 2.0]))
+    assert values == [1.0, 2.0]
+    [record] = [r for r in caplog.records if r.name == PARSER_LOGGER]
+    assert EAN in record.getMessage()
+    assert _ts(T0 + timedelta(minutes=15)).replace("Z", "+00:00") in record.getMessage()
+    assert ("negative" if bad < 0 else "physical bound") in record.getMessage()
+
+
+def test_bound_is_inclusive_and_zero_is_fine(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger=PARSER_LOGGER):
+        assert _values(_offtake([0.0, QUARTER_HOUR_BOUND, -0.0])) == [0.0, QUARTER_HOUR_BOUND, 0.0]
+    assert not caplog.records
+
+
+def test_bound_scales_with_the_interval() -> None:
+    """A daily value may be 24 times an hour's bound; 23 hours on the spring DST day."""
+    day = 24 * MAX_POWER_KW
+    payload = _payload(
+        [
+            _interval(T0, {"offtake": {"total": _leaf(day)}}, minutes=24 * 60),
+            _interval(T0 + timedelta(days=1), {"offtake": {"total": _leaf(day + 1)}}, 24 * 60),
+            _interval(T0 + timedelta(days=2), {"offtake": {"total": _leaf(day)}}, minutes=23 * 60),
+        ],
+        array="dailyEnergy",
+    )
+    assert _values(payload) == [day]
+
+
+def test_gas_volume_bound() -> None:
+    bound = MAX_GAS_FLOW_M3H / 4
+    payload = _offtake([bound, bound + 1], unit="m3", energy_type="G")
+    assert _values(payload) == [bound]
+
+
+def test_every_direction_and_register_checked() -> None:
+    """Injection, production and reactive energy cannot be negative either."""
+    payload = _payload(
+        [
+            _interval(
+                T0,
+                {
+                    "injection": {"total": _leaf(-1.0)},
+                    "production": {"total": _leaf(-2.0)},
+                    "offtake": {"inductive": _leaf(-3.0, "kVArh"), "total": _leaf(1.0)},
+                },
+            )
+        ]
+    )
+    data = parse_energy(payload)
+    assert {(str(k.direction), str(k.register)) for k in data.series} == {("offtake", "total")}
+
+
+@pytest.mark.parametrize(
+    ("register", "unit", "energy_type", "message"),
+    [
+        ("total", "kVArh", "E", "expected kWh or m3"),
+        ("day", "kVArh", "E", "expected kWh or m3"),
+        ("inductive", "kWh", "E", "expected kVArh"),
+        ("capacitive", "m3", "E", "expected kVArh"),
+        ("total", "m3", "E", "m3 on an electricity headpoint"),
+        ("inductive", "kVArh", "G", "kVArh on a gas headpoint"),
+        ("total", "MWh", "E", "unknown unit 'MWh'"),
+        ("total", "Wh", "G", "unknown unit 'Wh'"),
+        ("total", "", "E", "unknown unit ''"),
+    ],
+)
+def test_wrong_unit_refuses_the_response(
+    register: str, unit: str, energy_type: str, message: str
+) -> None:
+    """A known series in a unit it cannot have: nothing of the response is imported."""
+    payload = _payload(
+        [
+            _interval(
+                T0, {"offtake": {"total": _leaf(1.0, "m3" if energy_type == "G" else "kWh")}}
+            ),
+            _interval(T0 + timedelta(minutes=15), {"offtake": {register: _leaf(1.0, unit)}}),
+        ],
+        energy_type=energy_type,
+    )
+    with pytest.raises(FluviusPayloadError) as caught:
+        parse_energy(payload)
+    assert message in caught.value.message
+    assert (
+        caught.value.path
+        == f"data.headpoint.quarterHourlyEnergy[*].measurements[*].offtake.{register}.unit"
+    )
+
+
+def test_gas_in_kwh_is_right() -> None:
+    payload = _payload(
+        [_interval(T0, {"offtake": {"total": _leaf(10.0, "kWh")}}), _interval(T0, {})],
+        energy_type="G",
+    )
+    assert _values(payload) == [10.0]
+
+
+def test_unknown_series_in_unknown_unit_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    payload = _offtake([1.0])
+    payload["data"]["headpoint"]["quarterHourlyEnergy"][0]["measurements"][0]["reverse"] = {
+        "total": _leaf(5.0, "Wh")
+    }
+    with caplog.at_level(logging.WARNING, logger=PARSER_LOGGER):
+        data = parse_energy(payload)
+    assert {str(key.direction) for key in data.series} == {"offtake"}
+    assert "unknown series reverse.total in unknown unit 'Wh'" in caplog.text
+
+
+def test_duplicate_intervals_last_wins() -> None:
+    payload = _offtake([1.0, 2.0])
+    intervals = payload["data"]["headpoint"]["quarterHourlyEnergy"]
+    intervals.append(_interval(T0, {"offtake": {"total": _leaf(7.0)}}))
+    data = parse_energy(payload)
+    [samples] = data.series.values()
+    assert [(s.start, s.value) for s in samples] == [
+        (T0, 7.0),
+        (T0 + timedelta(minutes=15), 2.0),
+    ]
+
+
+def test_out_of_order_intervals_sorted() -> None:
+    payload = _offtake([1.0, 2.0, 3.0])
+    payload["data"]["headpoint"]["quarterHourlyEnergy"].reverse()
+    [samples] = parse_energy(payload).series.values()
+    assert [s.value for s in samples] == [1.0, 2.0, 3.0]
+    assert [s.start for s in samples] == sorted(s.start for s in samples)
+
+
+def test_unknown_headpoint_type_still_parses() -> None:
+    payload = _offtake([1.0], head_type="metering-on-something-new")
+    data = parse_energy(payload)
+    assert data.headpoint_type == "metering-on-something-new"
+    assert _values(payload) == [1.0]
+
+
+@pytest.mark.parametrize("field", ["value", "unit", "validationState", "start", "end"])
+def test_null_fields_refuse_the_response(field: str) -> None:
+    payload = _offtake([1.0, 2.0])
+    interval = payload["data"]["headpoint"]["quarterHourlyEnergy"][1]
+    if field in ("start", "end"):
+        interval[field] = None
+    else:
+        interval["measurements"][0]["offtake"]["total"][field] = None
+    with pytest.raises(FluviusPayloadError):
+        parse_energy(payload)
