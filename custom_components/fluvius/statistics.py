@@ -198,10 +198,18 @@ type SeriesRows = dict[tuple[str, str], dict[datetime, float]]
 """(EAN, series name) -> {UTC hour start: state}."""
 
 
+_KNOWN_REGISTERS: Final = frozenset(str(register) for register in Register)
+
+
 def _series_name(key: SeriesKey, gas: bool) -> str | None:
+    """The series a value goes to; None for a register this integration does not know (a new
+    register in kWh must not be added to the offtake or injection of the same direction)."""
     direction = str(key.direction)
     register = str(key.register)
     unit = str(key.unit)
+    if register not in _KNOWN_REGISTERS:
+        LOGGER.debug("Register %r of %s is not imported (unknown)", register, direction)
+        return None
     if gas:
         suffix = "m3" if unit == Unit.M3 else "kwh"
         return f"gas_{suffix}" if direction == Direction.OFFTAKE else f"gas_{direction}_{suffix}"
