@@ -65,7 +65,7 @@ from custom_components.fluvius.const import (
 )
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.helpers import endpoints_from_data
-from custom_components.fluvius.statistics import SeriesRows, statistic_id
+from custom_components.fluvius.statistics import SeriesRows, async_import_rows, statistic_id
 from fluvius_sandbox import SANDBOX_KEY, FaultRule, SandboxConfig, SandboxCredentials, create_app
 
 from .conftest import (
@@ -261,7 +261,7 @@ class ImportGate:
     its series, then waits (a restart happens meanwhile), then writes the rest if still alive."""
 
     def __init__(self) -> None:
-        self._original = coordinator_module.async_import_rows
+        self._original = async_import_rows
         self.skip: int | None = None  # armed: imports to let through first
         self.entered = asyncio.Event()
         self.release = asyncio.Event()
