@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 import logging
@@ -386,6 +386,12 @@ class _Soak:
             self._nudge()
         return True
 
+    async def _run[T](self, step: Coroutine[Any, Any, T]) -> T:
+        """Await a set-up, reload or unload: its GET Mandate may be a "slow" answer too."""
+        task = asyncio.ensure_future(step)
+        assert await self._wait_until(task.done, 600), "the entry did not get through"
+        return await task
+
     async def _settle(self) -> None:
         """Until every task (background ones too: backfill, polls) is done."""
         waiter = asyncio.ensure_future(
@@ -417,7 +423,7 @@ class _Soak:
         """Home Assistant restarts: the entry is unloaded and set up again (``release``: then
         whatever still waits at the import gate goes on)."""
         self.figures.restarts += 1
-        await self.hass.config_entries.async_reload(self.entry.entry_id)
+        await self._run(self.hass.config_entries.async_reload(self.entry.entry_id))
         if release:
             self.gate.release.set()
         await self._settle()
@@ -462,7 +468,7 @@ class _Soak:
                 await self._days()
                 await self._final_poll()
             await self._compare()
-            assert await self.hass.config_entries.async_unload(self.entry.entry_id)
+            assert await self._run(self.hass.config_entries.async_unload(self.entry.entry_id))
             await self._settle()
         finally:
             await server.close()
@@ -479,7 +485,7 @@ class _Soak:
         )
         self.entry.add_to_hass(self.hass)
         self.gate.arm(skip=1)  # the first chunk goes in whole, the second is interrupted
-        await self.hass.config_entries.async_setup(self.entry.entry_id)
+        await self._run(self.hass.config_entries.async_setup(self.entry.entry_id))
         await self.hass.async_block_till_done()
         await self._ensure_loaded()
         if await self._wait_entered(lambda: self.coordinator.backfill_task):

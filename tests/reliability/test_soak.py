@@ -46,7 +46,11 @@ async def test_fault_soak(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -
     assert figures.max_insert_per_ean_day <= POLLS_PER_DAY * ATTEMPTS_PER_REQUEST, figures.line()
     # No storm after the outage: the day after it asks no more than the busiest day without
     # an outage (the missed days come back in one insertTime window and one readTime refetch).
-    assert figures.recovery_energy_per_ean <= figures.max_ordinary_energy_per_ean_day
+    # (a failed request's client retries of slack: the faults keep coming that day too).
+    assert (
+        figures.recovery_energy_per_ean
+        <= figures.max_ordinary_energy_per_ean_day + ATTEMPTS_PER_REQUEST
+    ), figures.line()
 
 
 async def _until(hass: HomeAssistant, done: Callable[[], bool]) -> None:
