@@ -13,7 +13,9 @@
   with ``readTime`` (an insertTime answer only holds the values that arrived, so an hour could be
   half there; a whole day never is) and imported, which also picks up revisions. While yesterday
   is incomplete a retry follows RETRY_INTERVAL later the same day. The mandates are re-read daily.
-* Our own timer drives the polls, so they run with no entity listening.
+* Our own timer drives the polls, so they run with no entity listening. A poll runs as a task
+  of the entry: an unload (reload, restart) cancels it before its cursors are saved, and an
+  unloaded coordinator never schedules again (else the old one kept polling next to the new).
 """
 
 from __future__ import annotations
@@ -278,6 +280,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._backfill_failures = 0
         self._poll_due = False
         self._started = False
+        self._unloaded = False
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_backfill_retry: CALLBACK_TYPE | None = None
         self._last_values: dict[str, dict[str, tuple[date, float]]] = {}
@@ -348,6 +351,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
 
     @callback
     def _async_cancel_timers(self) -> None:
+        # Unloaded (reload, restart): this coordinator never schedules again. A poll still
+        # running is an entry task, cancelled by the unload before its cursors are saved.
+        self._unloaded = True
         for unsub in (self._unsub_timer, self._unsub_backfill_retry):
             if unsub is not None:
                 unsub()
@@ -535,6 +541,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     def _schedule_poll(self, now: datetime, *, retry: bool = False) -> None:
         if self._unsub_timer is not None:
             self._unsub_timer()
+            self._unsub_timer = None
+        if self._unloaded:
+            return
         when = self._next_daily_time(now)
         if retry:
             soon = now + RETRY_INTERVAL
@@ -542,10 +551,19 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             if local_day(soon, TIMEZONE) == local_day(now, TIMEZONE):
                 when = min(when, soon)
         self.next_poll = when
-        self._unsub_timer = async_track_point_in_utc_time(self.hass, self._async_timer, when)
+        self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, when)
+
+    @callback
+    def _on_timer(self, now: datetime) -> None:
+        """The poll runs as a task of the entry: an unload cancels it mid-way (its cursors
+        are not saved, so the next set-up polls that window again) instead of leaving it
+        running next to the new coordinator and rescheduling itself after the unload."""
+        self._unsub_timer = None
+        self.config_entry.async_create_background_task(
+            self.hass, self._async_timer(now), f"{DOMAIN} poll {self.config_entry.entry_id}"
+        )
 
     async def _async_timer(self, now: datetime) -> None:
-        self._unsub_timer = None
         self._poll_due = True
         await self.async_refresh()
         if self._unsub_timer is None:
