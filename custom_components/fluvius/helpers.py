@@ -42,8 +42,11 @@ def endpoints_from_data(data: Mapping[str, Any]) -> Endpoints:
     )
 
 
-def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> FluviusClient:
-    """A Fluvius API client for config entry data, on Home Assistant's shared HTTP session."""
+def create_client(
+    hass: HomeAssistant, data: Mapping[str, Any], **options: Any
+) -> FluviusClient:
+    """A Fluvius API client for config entry data, on Home Assistant's shared HTTP session
+    (``options``: further client settings, e.g. ``request_timeout``)."""
     return FluviusClient(
         async_get_clientsession(hass),
         endpoints_from_data(data),
@@ -52,6 +55,7 @@ def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> FluviusClient
         client_secret=data[CONF_CLIENT_SECRET],
         scope=data[CONF_SCOPE],
         subscription_key=data[CONF_SUBSCRIPTION_KEY],
+        **options,
     )
 
 

@@ -43,7 +43,6 @@ from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -56,15 +55,10 @@ import custom_components.fluvius as integration
 from custom_components.fluvius import coordinator as coordinator_module
 from custom_components.fluvius.api import FluviusClient
 from custom_components.fluvius.const import (
-    CONF_CLIENT_ID,
-    CONF_CLIENT_SECRET,
-    CONF_SCOPE,
-    CONF_SUBSCRIPTION_KEY,
-    CONF_TENANT_ID,
     TIMEZONE,
 )
 from custom_components.fluvius.coordinator import FluviusCoordinator
-from custom_components.fluvius.helpers import endpoints_from_data
+from custom_components.fluvius.helpers import create_client
 from custom_components.fluvius.statistics import SeriesRows, async_import_rows, statistic_id
 from fluvius_sandbox import SANDBOX_KEY, FaultRule, SandboxConfig, SandboxCredentials, create_app
 
@@ -311,17 +305,7 @@ class _Soak:
 
     def _client(self, hass: HomeAssistant, data: Mapping[str, Any]) -> FluviusClient:
         """``helpers.create_client`` with a short timeout and a sleep that takes no time."""
-        return FluviusClient(
-            async_get_clientsession(hass),
-            endpoints_from_data(data),
-            tenant_id=data[CONF_TENANT_ID],
-            client_id=data[CONF_CLIENT_ID],
-            client_secret=data[CONF_CLIENT_SECRET],
-            scope=data[CONF_SCOPE],
-            subscription_key=data[CONF_SUBSCRIPTION_KEY],
-            sleep=self.sleep,
-            request_timeout=CLIENT_TIMEOUT,
-        )
+        return create_client(hass, data, sleep=self.sleep, request_timeout=CLIENT_TIMEOUT)
 
     async def _start_stand_in(self) -> TestServer:
         credentials = SandboxCredentials()

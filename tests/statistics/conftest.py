@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, urlsplit
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -28,16 +27,9 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.fluvius as fluvius_init
+from custom_components.fluvius import helpers
 from custom_components.fluvius.api import FluviusClient
-from custom_components.fluvius.const import (
-    CONF_CLIENT_ID,
-    CONF_CLIENT_SECRET,
-    CONF_SCOPE,
-    CONF_SUBSCRIPTION_KEY,
-    CONF_TENANT_ID,
-)
 from custom_components.fluvius.coordinator import FluviusCoordinator
-from custom_components.fluvius.helpers import endpoints_from_data
 from fluvius_sandbox.timeutil import parse_api_datetime
 from tests.standin import (
     StandIn,
@@ -66,16 +58,7 @@ def instant_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     of after seconds of backoff."""
 
     def create_client(hass: HomeAssistant, data: Any) -> FluviusClient:
-        return FluviusClient(
-            async_get_clientsession(hass),
-            endpoints_from_data(data),
-            tenant_id=data[CONF_TENANT_ID],
-            client_id=data[CONF_CLIENT_ID],
-            client_secret=data[CONF_CLIENT_SECRET],
-            scope=data[CONF_SCOPE],
-            subscription_key=data[CONF_SUBSCRIPTION_KEY],
-            sleep=_no_wait,
-        )
+        return helpers.create_client(hass, data, sleep=_no_wait)
 
     monkeypatch.setattr(fluvius_init, "create_client", create_client)
 
