@@ -281,6 +281,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._poll_due = False
         self._started = False
         self._unloaded = False
+        self._poll_task: asyncio.Task[None] | None = None
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unsub_backfill_retry: CALLBACK_TYPE | None = None
         self._last_values: dict[str, dict[str, tuple[date, float]]] = {}
@@ -354,6 +355,8 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         # Unloaded (reload, restart): this coordinator never schedules again. A poll still
         # running is an entry task, cancelled by the unload before its cursors are saved.
         self._unloaded = True
+        if self._poll_task is not None and not self._poll_task.done():
+            self._poll_task.cancel()
         for unsub in (self._unsub_timer, self._unsub_backfill_retry):
             if unsub is not None:
                 unsub()
@@ -555,12 +558,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
 
     @callback
     def _on_timer(self, now: datetime) -> None:
-        """The poll runs as a task of the entry: an unload cancels it mid-way (its cursors
-        are not saved, so the next set-up polls that window again) instead of leaving it
-        running next to the new coordinator and rescheduling itself after the unload."""
+        """The poll runs as a task the unload cancels mid-way (its cursors are not saved, so
+        the next set-up polls that window again) instead of leaving it running next to the new
+        coordinator and rescheduling itself after the unload."""
         self._unsub_timer = None
-        self.config_entry.async_create_background_task(
-            self.hass, self._async_timer(now), f"{DOMAIN} poll {self.config_entry.entry_id}"
+        self._poll_task = self.hass.async_create_task(
+            self._async_timer(now), f"{DOMAIN} poll {self.config_entry.entry_id}", eager_start=True
         )
 
     async def _async_timer(self, now: datetime) -> None:
