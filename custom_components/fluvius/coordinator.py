@@ -14,8 +14,9 @@
   half there; a whole day never is) and imported, which also picks up revisions. While yesterday
   is incomplete a retry follows RETRY_INTERVAL later the same day. The mandates are re-read daily.
 * Our own timer drives the polls, so they run with no entity listening. A poll runs as a task
-  of the entry: an unload (reload, restart) cancels it before its cursors are saved, and an
-  unloaded coordinator never schedules again (else the old one kept polling next to the new).
+  the coordinator keeps: an unload (reload, restart) cancels it before its cursors are saved,
+  and an unloaded coordinator never schedules again (else the old one kept polling next to the
+  new).
 """
 
 from __future__ import annotations
