@@ -96,6 +96,7 @@ from .statistics import (
     offtake_quarter_hours,
     rows_from_energy,
     statistic_id,
+    track_partial_hours,
 )
 
 MAX_CHUNK: Final = timedelta(days=185)
@@ -840,6 +841,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         """Import one response: hourly statistics, monthly peaks, what we learn of the meter."""
         cursor = self.cursors.get(ean)
         self._learn_meter(cursor, data)
+        cursor.missing_values += data.missing_values
         rows, all_peaks = await self.hass.async_add_executor_job(
             self._rows_and_peaks, ean, data, self._hourly_access(ean), self.prices
         )
@@ -858,6 +860,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             # This keeps the Store (saved after every poll) the same size for 1 or 3 years.
             cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d >= horizon}
         written = await async_import_rows(self.hass, rows)
+        track_partial_hours(cursor.partial_hours, rows, dt_util.utcnow())
         for stat_id, count in written.items():
             self._rows_written[stat_id] = self._rows_written.get(stat_id, 0) + count
         cursor.rows_written += sum(written.values())
@@ -921,7 +924,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             values: dict[str, tuple[date, float]] = {}
             for stat_id, name in ids.items():
                 found = last_complete_day(
-                    rows.get(stat_id, []), gas=name.startswith("gas"), daily=daily
+                    rows.get(stat_id, []),
+                    gas=name.startswith("gas"),
+                    daily=daily,
+                    partial=cursor.partial_hours.get(stat_id, ()),
                 )
                 if found is not None:
                     values[name] = found
@@ -995,6 +1001,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                     "series": cursor.series,
                     "peak_months": len({month_start(d) for d in cursor.peak_days}),
                     "rows_written_total": cursor.rows_written,
+                    "missing_values_total": cursor.missing_values,
                 }
                 for ean, cursor in self.cursors.eans.items()
             },

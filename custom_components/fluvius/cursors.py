@@ -66,6 +66,9 @@ class EanCursor:
     peak_days: dict[date, DayPeak] = field(default_factory=dict)
     peaks_written: dict[date, tuple[float, bool]] = field(default_factory=dict)
     rows_written: int = 0
+    missing_values: int = 0  # null or absent values received (GET Energy), a data-quality count
+    # Statistic id -> recent hours written from fewer slices than the hour holds.
+    partial_hours: dict[str, list[datetime]] = field(default_factory=dict)
 
     @property
     def backfill_done(self) -> bool:
@@ -135,6 +138,11 @@ class EanCursor:
                 month.isoformat(): [kw, final] for month, (kw, final) in self.peaks_written.items()
             },
             "rows_written": self.rows_written,
+            "missing_values": self.missing_values,
+            "partial_hours": {
+                stat_id: [int(hour.timestamp()) for hour in hours]
+                for stat_id, hours in self.partial_hours.items()
+            },
         }
 
     @classmethod
@@ -164,6 +172,11 @@ class EanCursor:
                 for month, values in (raw.get("peaks_written") or {}).items()
             },
             rows_written=int(raw.get("rows_written") or 0),
+            missing_values=int(raw.get("missing_values") or 0),
+            partial_hours={
+                stat_id: [datetime.fromtimestamp(int(hour), UTC) for hour in hours]
+                for stat_id, hours in (raw.get("partial_hours") or {}).items()
+            },
         )
 
 
