@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.fluvius.api.parser import parse_energy
@@ -18,8 +20,9 @@ from custom_components.fluvius.statistics import (
     statistic_id,
     track_partial_hours,
 )
-from tests.standin import EAN_DIGITAL
+from tests.standin import EAN_DIGITAL, EAN_GAS, start_stand_in
 
+from .conftest import make_entry, start_entry, stop_entry
 from .test_spec_shapes import digital_payload
 
 HOUR = timedelta(hours=1)
@@ -153,3 +156,55 @@ def test_cursor_keeps_the_counts() -> None:
     assert again.missing_values == 7
     assert again.partial_hours == cursor.partial_hours
     assert EanCursor.from_dict({}).missing_values == 0
+
+
+# --- through the real client and recorder ------------------------------------------------
+
+# season: (now, the expected last complete gas day, its first UTC hour, its hours, a withheld
+# hour of the neighbouring gas day the old count took for complete, the later gas days withheld)
+GAS_WEEKENDS = {
+    # 30 March 2025: Saturday's gas day has 23 hours; Sunday's (24) lacks one and used to pass
+    # for complete against the 23 hours of the calendar Sunday.
+    "spring": (
+        datetime(2025, 4, 2, 22, tzinfo=UTC),
+        date(2025, 3, 29),
+        datetime(2025, 3, 29, 5, tzinfo=UTC),
+        23,
+        datetime(2025, 3, 30, 10, tzinfo=UTC),
+        (datetime(2025, 3, 31, 4, tzinfo=UTC), datetime(2025, 4, 2, 4, tzinfo=UTC)),
+    ),
+    # 27 October 2024: Sunday's gas day has 24 hours (the calendar Sunday 25); Saturday's (25)
+    # lacks one and used to pass for complete against the 24 hours of the calendar Saturday.
+    "autumn": (
+        datetime(2024, 10, 31, 0, tzinfo=UTC),
+        date(2024, 10, 27),
+        datetime(2024, 10, 27, 5, tzinfo=UTC),
+        24,
+        datetime(2024, 10, 26, 10, tzinfo=UTC),
+        (datetime(2024, 10, 28, 5, tzinfo=UTC), datetime(2024, 10, 30, 5, tzinfo=UTC)),
+    ),
+}
+
+
+@pytest.mark.parametrize("season", sorted(GAS_WEEKENDS))
+async def test_gas_last_day_sensor_on_the_dst_weekend(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, season: str
+) -> None:
+    now, expected_day, first, hours, hole, (later, later_end) = GAS_WEEKENDS[season]
+    freezer.move_to(now)
+    stand, server = await start_stand_in(now=now, estimate_share=0.0)
+    try:
+        stand.sandbox.withhold(EAN_GAS, hole, hole + HOUR)
+        stand.sandbox.withhold(EAN_GAS, later, later_end)
+        entry = make_entry(stand, [EAN_GAS], backfill_days=7)
+        coordinator = await start_entry(hass, entry)
+        truth = stand.sandbox.truth(EAN_GAS, first, first + hours * HOUR, as_of=now)
+        for name in ("gas_m3", "gas_kwh"):
+            values = truth[name].hourly
+            assert len(values) == hours, name
+            day, total = coordinator.data.meters[EAN_GAS].last_day[name]
+            assert day == expected_day, name
+            assert total == pytest.approx(sum(values.values()), abs=1e-6), name
+        await stop_entry(hass, entry)
+    finally:
+        await server.close()
