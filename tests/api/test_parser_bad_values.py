@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from custom_components.fluvius.api.errors import FluviusPayloadError
-from custom_components.fluvius.api.models import Resolution
+from custom_components.fluvius.api.models import Resolution, active_series
 from custom_components.fluvius.api.parser import MAX_GAS_FLOW_M3H, MAX_POWER_KW, parse_energy
 
 EAN = "541441234567891234"
@@ -344,3 +344,32 @@ def test_missing_values_add_up_over_chunks() -> None:
     merged = parse_energy(first).merge(parse_energy(second))
     assert merged.missing_values == 2
     assert {m.start for m in merged.missing} == {T0, T0 + timedelta(hours=1)}
+
+
+def test_a_meter_with_only_a_null_blocks_that_slice_of_the_ean() -> None:
+    """Two physical meters summed per slice: a slice null on one of them is missing for the
+    EAN, not the other meter's value alone."""
+    meters = [
+        {
+            "seqNumber": str(n),
+            "meterID": f"M{n}",
+            "quarterHourlyEnergy": [
+                _interval(T0, {"offtake": {"total": _leaf(1.0) if n == 1 else None}}),
+                _interval(T0 + timedelta(minutes=15), {"offtake": {"total": _leaf(float(n))}}),
+            ],
+        }
+        for n in (1, 2)
+    ]
+    payload = {
+        "data": {
+            "headpoint": {
+                "$type": "metering-on-meter",
+                "ean": EAN,
+                "energyType": "E",
+                "physicalMeters": meters,
+            }
+        }
+    }
+    [(key, samples)] = active_series(parse_energy(payload)).items()
+    assert (key.ean, key.resolution, str(key.direction)) == (EAN, QH, "offtake")
+    assert [(s.start, s.value) for s in samples] == [(T0 + timedelta(minutes=15), 3.0)]

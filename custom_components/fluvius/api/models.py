@@ -355,6 +355,10 @@ def active_series(data: EnergyData) -> dict[ActiveKey, list[Sample]]:
         if slot.register in _ACTIVE_REGISTERS:
             where = (slot.ean, str(slot.resolution), str(slot.direction), slot.meter_id)
             gaps.setdefault(where, {}).setdefault(slot.start, set()).add(str(slot.register))
+    for group, meters in groups.items():
+        for ean, resolution, direction, meter_id in gaps:  # a meter with nothing but gaps
+            if (ean, resolution, direction) == (group.ean, group.resolution, group.direction):
+                meters.setdefault(meter_id, {})
     result: dict[ActiveKey, list[Sample]] = {}
     for group, meters in groups.items():
         combined: dict[datetime, Sample] = {}
