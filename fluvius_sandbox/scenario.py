@@ -167,6 +167,18 @@ def _choice[E: StrEnum](kind: type[E], value: object, name: str) -> E:
         raise ScenarioError(f"{name} must be one of {known}, got {value!r}") from None
 
 
+def parse_layout(value: object) -> QuarterHourLayout:
+    return _choice(QuarterHourLayout, value, "quarter_hours")
+
+
+def parse_missing_form(value: object) -> MissingForm:
+    return _choice(MissingForm, value, "missing_form")
+
+
+def parse_order(value: object) -> DuplicateOrder:
+    return _choice(DuplicateOrder, value, "order")
+
+
 @dataclass(slots=True)
 class Scenario:
     """The live payload readings of one stand-in (see the module docstring)."""

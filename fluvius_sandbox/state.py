@@ -36,8 +36,10 @@ from .scenario import (
     Duplicate,
     DuplicateOrder,
     MissingForm,
-    QuarterHourLayout,
     Scenario,
+    parse_layout,
+    parse_missing_form,
+    parse_order,
 )
 from .timeutil import ensure_utc, format_api_datetime, midnight_after
 from .truth import Truth, build_truth
@@ -121,9 +123,9 @@ class Sandbox:
         )
         self.scenario = Scenario(
             config.seed,
-            quarter_hours=QuarterHourLayout(config.quarter_hours),
+            quarter_hours=parse_layout(config.quarter_hours),
             missing_share=config.missing_share,
-            missing_form=MissingForm(config.missing_form),
+            missing_form=parse_missing_form(config.missing_form),
             duplicate_share=config.duplicate_share,
         )
         self.selector = EnergySelector(self.model, self.scenario)
@@ -432,7 +434,7 @@ class Sandbox:
             ean=mock.ean,
             start=begin,
             end=ensure_utc(end) if end is not None else begin + timedelta(seconds=1),
-            form=MissingForm(str(form)),
+            form=parse_missing_form(form),
             point_ean=point_ean,
             direction=direction,
             register=register,
@@ -461,7 +463,7 @@ class Sandbox:
             ean=mock.ean,
             start=begin,
             end=ensure_utc(end) if end is not None else begin + timedelta(seconds=1),
-            order=DuplicateOrder(str(order)),
+            order=parse_order(order),
             granularity=granularity,
         )
         self.scenario.duplicates.append(duplicate)
