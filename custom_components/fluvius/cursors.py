@@ -66,6 +66,14 @@ class EanCursor:
     peak_days: dict[date, DayPeak] = field(default_factory=dict)
     peaks_written: dict[date, tuple[float, bool]] = field(default_factory=dict)
     rows_written: int = 0
+    # When the mandate was first seen ended (Finished, or expired), and whether the meter was
+    # being imported then (else it was chosen for its history only). Cleared once it runs again.
+    ended_seen: datetime | None = None
+    ended_followed: bool = False
+    # Gas: per gas month (its first day), the gas days whose kWh still carry the provisional
+    # conversion factor; and the months re-read once after the definitive factor's delay.
+    gas_provisional: dict[date, set[date]] = field(default_factory=dict)
+    gas_reread: set[date] = field(default_factory=set)
 
     @property
     def backfill_done(self) -> bool:
@@ -135,6 +143,13 @@ class EanCursor:
                 month.isoformat(): [kw, final] for month, (kw, final) in self.peaks_written.items()
             },
             "rows_written": self.rows_written,
+            "ended_seen": _iso(self.ended_seen),
+            "ended_followed": self.ended_followed,
+            "gas_provisional": {
+                month.isoformat(): sorted(day.day for day in days)
+                for month, days in sorted(self.gas_provisional.items())
+            },
+            "gas_reread": sorted(month.isoformat() for month in self.gas_reread),
         }
 
     @classmethod
@@ -164,6 +179,13 @@ class EanCursor:
                 for month, values in (raw.get("peaks_written") or {}).items()
             },
             rows_written=int(raw.get("rows_written") or 0),
+            ended_seen=_dt(raw.get("ended_seen")),
+            ended_followed=bool(raw.get("ended_followed")),
+            gas_provisional={
+                (month := date.fromisoformat(text)): {month.replace(day=int(d)) for d in days}
+                for text, days in (raw.get("gas_provisional") or {}).items()
+            },
+            gas_reread={date.fromisoformat(text) for text in raw.get("gas_reread") or []},
         )
 
 
