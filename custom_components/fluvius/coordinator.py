@@ -74,6 +74,7 @@ from .const import (
     TIMEZONE,
 )
 from .cursors import Cursors, CursorStore, EanCursor, SubMeter
+from .gas_factor import gas_month_span, mark_reread, months_to_reread, note_gas_factors
 from .helpers import error_key
 from .mandates import (
     choose_mandates,
@@ -679,8 +680,36 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 )
                 await self._async_process(ean, data)
                 fetch_start = chunk_stop
+        await self._async_reread_gas_months(ean, cursor, now, end)
         cursor.last_insert_poll = end
         await self._async_load_last_values(ean, cursor)
+
+    async def _async_reread_gas_months(
+        self, ean: str, cursor: EanCursor, now: datetime, end: datetime
+    ) -> None:
+        """Re-read once, with readTime, each gas month whose kWh are still provisional after
+        the definitive factor's delay (gas_factor.py), inside the window and data period."""
+        for month in months_to_reread(cursor, now):
+            fetch_start, fetch_end = gas_month_span(month)
+            mandate = self.mandates.get(ean)
+            for first in (
+                cursor.backfill_from,
+                mandate.data_period_from if mandate is not None else None,
+            ):
+                if first is not None:
+                    fetch_start = max(fetch_start, first)
+            for last in (cursor.data_period_to, end):
+                if last is not None:
+                    fetch_end = min(fetch_end, last)
+            LOGGER.debug("Gas kWh of %s in %s still provisional: reading it again", ean, month)
+            while fetch_start < fetch_end:
+                chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
+                data = await self._async_request(
+                    ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "gas_factor"
+                )
+                await self._async_process(ean, data)
+                fetch_start = chunk_stop
+            mark_reread(cursor, month, now)
 
     def _affected_days(self, ean: str, data: EnergyData, now: datetime, hour: int) -> set[date]:
         """The local days (gas days for gas) an insertTime answer touches."""
@@ -849,6 +878,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         """Import one response: hourly statistics, monthly peaks, what we learn of the meter."""
         cursor = self.cursors.get(ean)
         self._learn_meter(cursor, data)
+        note_gas_factors(cursor, data)
         rows, all_peaks = await self.hass.async_add_executor_job(
             self._rows_and_peaks, ean, data, self._hourly_access(ean), self.prices
         )
