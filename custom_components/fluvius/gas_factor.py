@@ -54,7 +54,8 @@ def note_gas_factors(cursor: EanCursor, data: EnergyData) -> None:
             factor = sample.gas_conversion_factor
             if factor is None:
                 continue
-            day = gas_day(sample.start)
+            # The middle of the interval: a daily value may start at 06:00 or midnight (A20).
+            day = gas_day(sample.start + (sample.end - sample.start) / 2)
             days[day] = days.get(day, False) or factor == GasConversionFactor.PROVISIONAL
     for day, provisional in days.items():
         month = month_start(day)
