@@ -6,6 +6,7 @@ the end still come in. The stand-in over HTTP, the real client, a real recorder.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
@@ -17,9 +18,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius.api.models import DataServiceType, Mandate, MandateStatus
 from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.cursors import CursorStore
+from custom_components.fluvius.mandates import choose_mandates
 
 from .conftest import (
     EAN_AMR_PV,
@@ -139,3 +142,19 @@ async def test_finished_without_period_end_stops_after_grace_from_first_sight(
     start = coordinator.cursors.get(EAN_GAS).backfill_from
     assert start is not None
     await assert_exact(hass, stand_in, EAN_GAS, start, stand_in.sandbox.now())
+
+
+def test_a_renewed_mandate_counts_over_the_expired_one() -> None:
+    """A renewal is listed next to the expired grant: the running one counts, in any order."""
+    expired = Mandate(
+        status=MandateStatus.APPROVED,
+        ean=EAN_DIGITAL,
+        data_service_type=DataServiceType.QUARTER_HOURLY,
+        mandate_expiration_date=NOW - DAY,
+        renewal_status="Expired",
+    )
+    renewed = replace(expired, mandate_expiration_date=NOW + 1000 * DAY, renewal_status=None)
+    daily = replace(renewed, data_service_type=DataServiceType.DAILY)
+    for listed in ([expired, renewed], [renewed, expired], [expired, daily]):
+        chosen = choose_mandates(listed, NOW)[EAN_DIGITAL]
+        assert chosen is (daily if daily in listed else renewed)
