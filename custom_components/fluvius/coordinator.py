@@ -50,7 +50,6 @@ from .api.models import (
     EnergyData,
     EnergyType,
     Mandate,
-    MandateStatus,
     PeriodType,
     Resolution,
 )
@@ -66,7 +65,6 @@ from .capacity import (
 )
 from .const import (
     CONF_BACKFILL_DAYS,
-    CONF_EANS,
     DEFAULT_BACKFILL_DAYS,
     DOMAIN,
     LOGGER,
@@ -76,7 +74,16 @@ from .const import (
     TIMEZONE,
 )
 from .cursors import Cursors, CursorStore, EanCursor, SubMeter
+from .gas_factor import gas_month_span, mark_reread, months_to_reread, note_gas_factors
 from .helpers import error_key
+from .mandates import (
+    choose_mandates,
+    data_end,
+    finished_while_followed,
+    note_mandate,
+    selected_eans,
+)
+from .ownership import imported_elsewhere
 from .repairs import (
     async_set_data_period_moved,
     async_set_mandate_missing,
@@ -184,26 +191,6 @@ class FluviusState:
     backfill_done: bool
 
 
-def _preference(mandate: Mandate) -> tuple[bool, bool]:
-    return (
-        mandate.status == MandateStatus.APPROVED,
-        mandate.data_service_type == DataServiceType.QUARTER_HOURLY,
-    )
-
-
-def choose_mandates(mandates: Sequence[Mandate]) -> dict[str, Mandate]:
-    """One mandate per EAN: usable ones only; an Approved (running) mandate over a Finished
-    one (a renewed grant is listed next to the ended one), then quarter-hour over daily."""
-    result: dict[str, Mandate] = {}
-    for mandate in mandates:
-        if not mandate.usable or mandate.ean is None:
-            continue
-        current = result.get(mandate.ean)
-        if current is None or _preference(mandate) > _preference(current):
-            result[mandate.ean] = mandate
-    return result
-
-
 def day_boundary(day: date, hour: int = 0) -> datetime:
     """The UTC instant a local day starts: midnight, or 06:00 for the gas day."""
     return datetime(day.year, day.month, day.day, hour, tzinfo=TIMEZONE).astimezone(UTC)
@@ -292,15 +279,21 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._skipped: set[str] = set()  # EANs without mandate in this backfill run
         self._chunk_days: dict[str, int] = {}  # learnt days per request (SAMPLE_BUDGET)
         self._prefetch: dict[str, tuple[tuple[datetime, datetime], asyncio.Task[EnergyData]]] = {}
+        # Selected meters an older entry imports (EAN -> that entry): fixed at set-up.
+        self.imported_elsewhere = imported_elsewhere(hass, entry)
         entry.async_on_unload(self._async_cancel_timers)
 
     # --- the EANs ----------------------------------------------------------------------------
 
     @property
     def eans(self) -> list[str]:
-        """The main EANs this entry follows: the selected ones, else every usable mandate."""
-        selected: list[str] | None = self.config_entry.options.get(CONF_EANS)
-        return list(selected) if selected else sorted(self.mandates)
+        """The main EANs this entry follows: the selected ones (an empty selection follows
+        none), less those an older entry imports (one importer per EAN)."""
+        return [
+            ean
+            for ean in selected_eans(self.config_entry.options)
+            if ean not in self.imported_elsewhere
+        ]
 
     def _hourly_access(self, ean: str) -> bool:
         mandate = self.mandates.get(ean)
@@ -322,8 +315,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     async def _async_setup(self) -> None:
         """Load the cursors and the last values (no network)."""
         self.cursors = await self._store.async_load()
+        now = dt_util.utcnow()
         for ean in self.eans:
             cursor = self.cursors.get(ean)
+            if (mandate := self.mandates.get(ean)) is not None:
+                # Before any backfill window: a meter chosen when already ended is history only.
+                note_mandate(cursor, mandate, now)
             await self._async_load_last_values(ean, cursor)
 
     @override
@@ -598,6 +595,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 except (FluviusNoMandateError, FluviusForbiddenError) as err:
                     if isinstance(err, FluviusSubscriptionKeyError):
                         raise ConfigEntryAuthFailed(str(err)) from err
+                    if self._past_end(ean, now):
+                        # Expired or ended: Fluvius releases nothing more, as its own issue
+                        # (mandate_expired, mandate_missing) already says.
+                        LOGGER.debug("No more data for %s after its end: %s", ean, err.message)
+                        continue
                     async_set_mandate_missing(self.hass, self.config_entry, ean, True)
                 except FluviusAuthError as err:
                     raise ConfigEntryAuthFailed(str(err)) from err
@@ -616,31 +618,38 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         if failure is not None:
             raise _update_failed(failure) from failure
 
-    def _pollable(self, ean: str, now: datetime) -> bool:
-        """Whether a poll asks for this meter: it has a mandate, and its data period has not
-        ended more than :data:`ENDED_POLL_GRACE` ago."""
+    def _data_end(self, ean: str, now: datetime) -> datetime | None:
+        """When the meter's data ends (data period end, mandate expiry, first seen Finished or
+        expired; see mandates.py), or None while it runs."""
         mandate = self.mandates.get(ean)
         if mandate is None:
+            return self.cursors.get(ean).data_period_to
+        cursor = self.cursors.get(ean)
+        note_mandate(cursor, mandate, now)
+        return data_end(mandate, cursor)
+
+    def _pollable(self, ean: str, now: datetime) -> bool:
+        """Whether a poll asks for this meter: it has a mandate, and its data did not end more
+        than :data:`ENDED_POLL_GRACE` ago (late values of what was measured before the end:
+        late days, corrected estimates, the gas month's definitive factor)."""
+        if ean not in self.mandates:
             return False
-        end = mandate.data_period_to
+        end = self._data_end(ean, now)
         return end is None or now < end + ENDED_POLL_GRACE
 
-    def _mandate_ended(self, ean: str) -> bool:
-        """Whether the meter's mandate ended (Finished) while we were following it.
+    def _past_end(self, ean: str, now: datetime) -> bool:
+        end = self._data_end(ean, now)
+        return end is not None and end <= now
 
-        A meter selected when its mandate had already finished (history only, offered so in
-        the config flow) is no surprise: its backfill window ends at the data period end.
-        """
+    def _mandate_ended(self, ean: str) -> bool:
+        """Whether the meter's mandate ended (Finished) while we were following it."""
         mandate = self.mandates.get(ean)
-        if mandate is None or mandate.status != MandateStatus.FINISHED:
-            return False
-        end = mandate.data_period_to
-        backfill_to = self.cursors.get(ean).backfill_to
-        return end is not None and backfill_to is not None and end > backfill_to
+        return mandate is not None and finished_while_followed(mandate, self.cursors.get(ean))
 
     def _yesterday_incomplete(self, ean: str, now: datetime) -> bool:
         cursor = self.cursors.get(ean)
-        if cursor.data_period_to is not None and cursor.data_period_to <= now:
+        end = self._data_end(ean, now)
+        if end is not None and end <= now:
             return False
         today = floor_local_midnight(now, self._day_hour(ean))
         return cursor.last_data is None or cursor.last_data < today
@@ -672,8 +681,36 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 )
                 await self._async_process(ean, data)
                 fetch_start = chunk_stop
+        await self._async_reread_gas_months(ean, cursor, now, end)
         cursor.last_insert_poll = end
         await self._async_load_last_values(ean, cursor)
+
+    async def _async_reread_gas_months(
+        self, ean: str, cursor: EanCursor, now: datetime, end: datetime
+    ) -> None:
+        """Re-read once, with readTime, each gas month whose kWh are still provisional after
+        the definitive factor's delay (gas_factor.py), inside the window and data period."""
+        for month in months_to_reread(cursor, now):
+            fetch_start, fetch_end = gas_month_span(month)
+            mandate = self.mandates.get(ean)
+            for first in (
+                cursor.backfill_from,
+                mandate.data_period_from if mandate is not None else None,
+            ):
+                if first is not None:
+                    fetch_start = max(fetch_start, first)
+            for last in (cursor.data_period_to, end):
+                if last is not None:
+                    fetch_end = min(fetch_end, last)
+            LOGGER.debug("Gas kWh of %s in %s still provisional: reading it again", ean, month)
+            while fetch_start < fetch_end:
+                chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
+                data = await self._async_request(
+                    ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "gas_factor"
+                )
+                await self._async_process(ean, data)
+                fetch_start = chunk_stop
+            mark_reread(cursor, month, now)
 
     def _affected_days(self, ean: str, data: EnergyData, now: datetime, hour: int) -> set[date]:
         """The local days (gas days for gas) an insertTime answer touches."""
@@ -707,7 +744,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     async def _async_sync_mandates(self, now: datetime) -> None:
         """Re-read GET Mandate; repairs; purge data after a data period end moved back."""
         raw = list(await self.client.get_mandates())
-        mandates = choose_mandates(raw)
+        mandates = choose_mandates(raw, now)
         self._log_request("mandates", None, None, None, "ok", len(raw))
         self.cursors.last_mandate_sync = now
         returned: list[str] = []
@@ -721,6 +758,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 returned.append(ean)
             self.mandates[ean] = new
             cursor = self.cursors.get(ean)
+            note_mandate(cursor, new, now)
             end = new.data_period_to
             earlier = end is not None and (
                 cursor.data_period_to is None or end < cursor.data_period_to
@@ -842,6 +880,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         cursor = self.cursors.get(ean)
         self._learn_meter(cursor, data)
         cursor.missing_values += data.missing_values
+        note_gas_factors(cursor, data)
         rows, all_peaks = await self.hass.async_add_executor_job(
             self._rows_and_peaks, ean, data, self._hourly_access(ean), self.prices
         )

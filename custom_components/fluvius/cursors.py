@@ -69,6 +69,14 @@ class EanCursor:
     missing_values: int = 0  # null or absent values received (GET Energy), a data-quality count
     # Statistic id -> recent hours written from fewer slices than the hour holds.
     partial_hours: dict[str, list[datetime]] = field(default_factory=dict)
+    # When the mandate was first seen ended (Finished, or expired), and whether the meter was
+    # being imported then (else it was chosen for its history only). Cleared once it runs again.
+    ended_seen: datetime | None = None
+    ended_followed: bool = False
+    # Gas: per gas month (its first day), the gas days whose kWh still carry the provisional
+    # conversion factor; and the months re-read once after the definitive factor's delay.
+    gas_provisional: dict[date, set[date]] = field(default_factory=dict)
+    gas_reread: set[date] = field(default_factory=set)
 
     @property
     def backfill_done(self) -> bool:
@@ -143,6 +151,13 @@ class EanCursor:
                 stat_id: [int(hour.timestamp()) for hour in hours]
                 for stat_id, hours in self.partial_hours.items()
             },
+            "ended_seen": _iso(self.ended_seen),
+            "ended_followed": self.ended_followed,
+            "gas_provisional": {
+                month.isoformat(): sorted(day.day for day in days)
+                for month, days in sorted(self.gas_provisional.items())
+            },
+            "gas_reread": sorted(month.isoformat() for month in self.gas_reread),
         }
 
     @classmethod
@@ -177,6 +192,13 @@ class EanCursor:
                 stat_id: [datetime.fromtimestamp(int(hour), UTC) for hour in hours]
                 for stat_id, hours in (raw.get("partial_hours") or {}).items()
             },
+            ended_seen=_dt(raw.get("ended_seen")),
+            ended_followed=bool(raw.get("ended_followed")),
+            gas_provisional={
+                (month := date.fromisoformat(text)): {month.replace(day=int(d)) for d in days}
+                for text, days in (raw.get("gas_provisional") or {}).items()
+            },
+            gas_reread={date.fromisoformat(text) for text in raw.get("gas_reread") or []},
         )
 
 

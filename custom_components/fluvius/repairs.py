@@ -61,7 +61,7 @@ def _last_valid_day(exclusive_end: datetime) -> str:
 
 
 def _selected_eans(entry: ConfigEntry[Any]) -> list[str]:
-    return list(entry.options.get(CONF_EANS, []))
+    return list(entry.options.get(CONF_EANS) or [])
 
 
 def _renewal_state(mandates: Iterable[Mandate], now: datetime) -> tuple[str, Mandate] | None:
@@ -232,18 +232,35 @@ def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
 
 
 class DeselectMeterRepairFlow(RepairsFlow):
-    """Fix for a meter whose mandate is gone: stop importing it (deselect it in the options)."""
+    """Fix for a meter whose mandate is gone (``mandate_missing``) or that another entry
+    imports (``imported_elsewhere``): stop importing it here (deselect it in the options).
 
-    def __init__(self, entry_id: str, ean: str) -> None:
+    Deselecting the entry's only meter leaves an empty selection, which follows no meter (never
+    every mandate); the ``confirm_last`` step says so and how to choose meters again.
+    """
+
+    def __init__(self, entry_id: str, ean: str, placeholders: dict[str, str]) -> None:
         self._entry_id = entry_id
         self._ean = ean
+        self._placeholders = placeholders
 
     async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is not None and not [e for e in _selected_eans(entry) if e != self._ean]:
+            return await self.async_step_confirm_last()
         return await self.async_step_confirm()
 
     async def async_step_confirm(
         self, user_input: dict[str, str] | None = None
     ) -> RepairsFlowResult:
+        return self._confirm("confirm", user_input)
+
+    async def async_step_confirm_last(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        return self._confirm("confirm_last", user_input)
+
+    def _confirm(self, step_id: str, user_input: dict[str, str] | None) -> RepairsFlowResult:
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None:
             return self.async_abort(reason="entry_removed")
@@ -256,15 +273,20 @@ class DeselectMeterRepairFlow(RepairsFlow):
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
             return self.async_create_entry(data={})
         return self.async_show_form(
-            step_id="confirm",
+            step_id=step_id,
             data_schema=vol.Schema({}),
-            description_placeholders={"ean": self._ean, "title": entry.title},
+            description_placeholders={
+                **self._placeholders,
+                "ean": self._ean,
+                "title": entry.title,
+            },
         )
 
 
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
-    """The fix flow of a fixable issue (only ``mandate_missing`` is)."""
+    """The fix flow of a fixable issue (``mandate_missing``, ``imported_elsewhere``)."""
     assert data is not None
-    return DeselectMeterRepairFlow(str(data["entry_id"]), str(data["ean"]))
+    extra = {"other": str(data["other"])} if data.get("other") is not None else {}
+    return DeselectMeterRepairFlow(str(data["entry_id"]), str(data["ean"]), extra)

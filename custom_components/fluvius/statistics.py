@@ -700,16 +700,22 @@ async def async_clear_statistics_for(hass: HomeAssistant, eans: Iterable[str]) -
     return stat_ids
 
 
-async def async_clear_entry_statistics(hass: HomeAssistant, entry: Any) -> list[str]:
-    """Remove every statistic of a config entry's meters, submeters included.
+async def async_clear_entry_statistics(
+    hass: HomeAssistant, entry: Any, *, keep: Iterable[str] = ()
+) -> list[str]:
+    """Remove every statistic of a config entry's meters, submeters included, except those of
+    the meters in ``keep`` (another entry imports them).
 
     Called from ``async_remove_entry`` (never on unload or reload). The submeter EANs are read
     from the entry's cursor Store, which must therefore be removed after this call.
     """
-    eans: set[str] = set(cast(list[str], entry.options.get("eans", [])))
+    kept = set(keep)
+    eans: set[str] = set(cast(list[str], entry.options.get("eans") or [])) - kept
     store = CursorStore(hass, entry.entry_id)
     cursors = await store.async_load()
     for ean, cursor in cursors.eans.items():
+        if ean in kept:
+            continue
         eans.add(ean)
         eans.update(cursor.sub_eans)
     LOGGER.debug("Clearing the statistics of %s", sorted(eans))
