@@ -290,8 +290,9 @@ async def test_full_month_peak_in_every_layout(hass: HomeAssistant, month_stand:
 
 
 def _nulling(ean: str, starts: set[str], served: list[int]) -> Middleware:
-    """The stand-in's own answer with the offtake value of the quarter-hours in ``starts`` set
-    to null; ``served`` counts the nulls sent."""
+    """The stand-in's own answer with the offtake values of the quarter-hours in ``starts`` set
+    to null (every register the layout sends: ``total``, or ``day`` and ``night``); ``served``
+    counts the nulls sent."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -309,8 +310,9 @@ def _nulling(ean: str, starts: set[str], served: list[int]) -> Middleware:
             for interval in meter.get("quarterHourlyEnergy") or []:
                 if interval["start"] in starts:
                     for measurement in interval["measurements"]:
-                        measurement["offtake"]["total"]["value"] = None
-                        served.append(1)
+                        for register in measurement["offtake"].values():
+                            register["value"] = None
+                            served.append(1)
         return web.json_response(body)
 
     return middleware
