@@ -606,6 +606,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         )
         self._refusals.clear(ean, start)
         self._backfill_failures = 0
+        self._retry_skipped = False  # it was just asked for 3 times: tomorrow again
         cursor.skip(start, end)
         cursor.backfilled(end)
         await self._store.async_save(self.cursors)
