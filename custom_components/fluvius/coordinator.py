@@ -560,7 +560,8 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         except FluviusAuthError as err:
             raise ConfigEntryAuthFailed(str(err)) from err
         except FluviusError as err:
-            if is_refusal(err) and self._refusals.add(ean, start) >= REFUSALS_BEFORE_SKIP:
+            if self._refused_enough(ean, start, err):
+                cursor.backfilled(end)
                 await self._async_skip_chunk(ean, cursor, start, end, err)
                 return
             raise _update_failed(err) from err
@@ -592,6 +593,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         await self._async_load_last_values(ean, cursor)
         self.async_set_updated_data(self._build_state())
 
+    def _refused_enough(self, ean: str, start: datetime, err: FluviusError) -> bool:
+        """Whether the chunk of ``ean`` at ``start`` is now refused often enough to skip it."""
+        return is_refusal(err) and self._refusals.add(ean, start) >= REFUSALS_BEFORE_SKIP
+
     async def _async_skip_chunk(
         self, ean: str, cursor: EanCursor, start: datetime, end: datetime, err: FluviusError
     ) -> None:
@@ -608,7 +613,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._backfill_failures = 0
         self._retry_skipped = False  # it was just asked for 3 times: tomorrow again
         cursor.skip(start, end)
-        cursor.backfilled(end)
         await self._store.async_save(self.cursors)
         async_set_periods_skipped(self.hass, self.config_entry, ean, cursor.skipped)
 
@@ -780,10 +784,18 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             fetch_start = max(fetch_start, self._reach(ean))
             while fetch_start < fetch_end:
                 chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
-                data = await self._async_request(
-                    ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
-                )
-                await self._async_process(ean, data)
+                try:
+                    data = await self._async_request(
+                        ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
+                    )
+                except FluviusError as err:
+                    # Refused again and again: the polls go on without it (backfill_policy).
+                    if not self._refused_enough(ean, fetch_start, err):
+                        raise
+                    await self._async_skip_chunk(ean, cursor, fetch_start, chunk_stop, err)
+                else:
+                    self._refusals.clear(ean, fetch_start)
+                    await self._async_process(ean, data)
                 fetch_start = chunk_stop
         cursor.last_insert_poll = end
         await self._async_load_last_values(ean, cursor)

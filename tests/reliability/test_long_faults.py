@@ -377,3 +377,30 @@ async def test_no_retry_timer_outlives_an_unload(
     assert coordinator.backfill_task is old_task  # the old one never started again
     assert new.cursors.get(EAN_DIGITAL).backfill_done
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_day_the_polls_get_refused_for_good(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, refuser: tuple[StandIn, Refuser]
+) -> None:
+    """The daily poll's refetch of a day is refused every time. After 3 refusals (the poll and
+    its retries) the days are skipped and recorded, the polls go on with the days after them,
+    and once Fluvius answers them the daily retry imports them exactly."""
+    stand, refuse = refuser
+    coordinator = await _start(hass, stand, 4)
+    cursor = coordinator.cursors.get(EAN_DIGITAL)
+    assert cursor.backfill_done
+    refuse.day_start = datetime(2026, 11, 18, 23, 0, tzinfo=NOW.tzinfo)  # local 19 November
+    await _pass(hass, freezer, stand, 2 * DAY, until=lambda: bool(cursor.skipped))
+    assert refuse.refused >= 3
+    assert len(cursor.skipped) == 1
+    assert cursor.skipped[0][0] <= refuse.day_start < cursor.skipped[0][1]
+    assert _issue(hass, coordinator) is not None
+    # The polls go on: the next one succeeds and brings the days after the skipped ones.
+    await _poll_runs(hass, freezer, stand, coordinator)
+    assert cursor.last_insert_poll is not None
+    assert cursor.last_insert_poll > cursor.skipped[0][1]
+    refuse.active = False
+    await _poll_runs(hass, freezer, stand, coordinator)
+    assert cursor.skipped == []
+    assert _issue(hass, coordinator) is None
+    await _exact_now(hass, stand, coordinator)
