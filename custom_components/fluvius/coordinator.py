@@ -410,6 +410,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         start = ceil_local_midnight(
             now - timedelta(days=self._backfill_days()), self._day_hour(ean)
         )
+        # Never before the API's reach now (a later request moves on from there and records
+        # what was lost; a new window loses nothing).
+        start = max(start, self._reach(ean))
         mandate = self.mandates.get(ean)
         if mandate is not None and mandate.data_period_from is not None:
             start = max(start, mandate.data_period_from)
