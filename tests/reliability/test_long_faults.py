@@ -227,16 +227,17 @@ async def test_stopped_two_days_before_the_first_chunk(
 async def test_a_45_day_outage_in_the_middle_of_the_backfill(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, stand: StandIn
 ) -> None:
-    """(b) After the first chunk every GET Energy fails for 45 days (over a thousand backfill
-    retries, an hour apart at most). The daily poll asks every day meanwhile; afterwards the
-    backfill goes on where it stood and everything is exact."""
+    """(b) After the first chunk every GET Energy fails for 45 days (the clocks move 6 hours at
+    a time: 180 backfill retries, far past the 42 that overflowed the backoff). The daily poll
+    asks every day meanwhile; afterwards the backfill goes on where it stood and everything is
+    exact."""
     outage = stand.sandbox.faults.add("503", endpoints="energy", after=1)
     coordinator = await _start(hass, stand, 12)
     cursor = coordinator.cursors.get(EAN_DIGITAL)
     assert cursor.backfilled_until is not None and cursor.backfill_from is not None
     assert cursor.backfill_from < cursor.backfilled_until and not cursor.backfill_done
     began = stand.sandbox.now()
-    await _pass(hass, freezer, stand, 45 * DAY, step=3 * HOUR)
+    await _pass(hass, freezer, stand, 45 * DAY, step=6 * HOUR)
     assert not cursor.backfill_done
     # The daily poll was asked for on every day of the outage (and its retries).
     assert _polls(stand, began, ok=False) >= 45
