@@ -194,12 +194,16 @@ def _done(coordinator: FluviusCoordinator, ean: str = EAN_DIGITAL) -> Callable[[
 
 
 async def test_stopped_two_days_before_the_first_chunk(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, stand: StandIn
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    stand: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """(a) A 3-year history is chosen; the first chunk fails and Home Assistant is stopped for
     2 days. Its start is then beyond the API's reach: the day that can no longer be fetched is
     recorded (cursor, diagnostics), the history starts where the API reaches, the rest is
     imported exactly and the daily poll runs."""
+    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 185)  # 3 years of days: 6 chunks
     outage = stand.sandbox.faults.add("503", endpoints="energy")
     coordinator = await _start(hass, stand, THREE_YEARS, EAN_DAILY)
     cursor = coordinator.cursors.get(EAN_DAILY)
@@ -249,11 +253,15 @@ async def test_a_45_day_outage_in_the_middle_of_the_backfill(
 
 
 async def test_a_3_day_quota(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, stand: StandIn
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    stand: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """(c) The call volume quota is used up for 3 days ("replenished in 23:59:59", a 403): the
     backfill waits as long as said each time, its 3-year start moves out of reach meanwhile and
     is recorded as lost; then the history is imported exactly and the polls run."""
+    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 185)  # 3 years of days: 6 chunks
     quota = stand.sandbox.faults.add("quota", endpoints="energy", retry_after=86_399)
     coordinator = await _start(hass, stand, THREE_YEARS, EAN_DAILY)
     cursor = coordinator.cursors.get(EAN_DAILY)
