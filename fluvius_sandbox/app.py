@@ -38,7 +38,14 @@ from .config import (
 )
 from .eans import InvalidEanError, is_ean18, parse_mock_ean
 from .energy import EnergyRequest, Granularity, PeriodType
-from .faults import BODY_KINDS, RESPONSE_KINDS, FaultKind, FaultSpecError, rule_from_params
+from .faults import (
+    BODY_KINDS,
+    RESPONSE_KINDS,
+    FaultKind,
+    FaultSpecError,
+    quota_message,
+    rule_from_params,
+)
 from .mandates import (
     MandateError,
     MandateRecord,
@@ -551,6 +558,8 @@ def _fault_response(kind: FaultKind, retry_after: int) -> web.Response:
         return api_error(503, "Service Unavailable", {"Retry-After": str(retry_after)})
     if kind is FaultKind.GEOBLOCK:
         return api_error(403, GEOBLOCKED)
+    if kind is FaultKind.QUOTA:
+        return api_error(403, quota_message(retry_after))
     if kind is FaultKind.NO_MANDATE:
         return api_error(404, NO_MANDATE)
     return api_error(500, "Internal server error")

@@ -7,12 +7,19 @@
   one ≤185-day chunk per request aligned on local midnights. A chunk's statistics are committed
   before the cursor moves, and the cursor is saved before the next request, so a restart resumes
   exactly and a failure skips nothing. The EANs take turns, one chunk each.
-* Then once a day per EAN, at a minute drawn from a generator seeded with the entry id (stable
-  across restarts, different across installations): ``periodType=insertTime`` for
+* Liveness (backfill_policy.py): the backoff is capped and resets after every chunk; a chunk
+  never starts before the API's 3-year reach at the time of the request (what could no longer
+  be fetched is recorded in the cursor as lost); a chunk refused as invalid 3 times is skipped,
+  recorded, shown as a repair issue and tried again every day.
+* From the first refresh on, independently of the backfill, once a day per EAN, at a minute
+  drawn from a generator seeded with the entry id (stable across restarts, different across
+  installations): ``periodType=insertTime`` for
   [last successful poll - overlap, now). The local days that response touches are fetched again
   with ``readTime`` (an insertTime answer only holds the values that arrived, so an hour could be
   half there; a whole day never is) and imported, which also picks up revisions. While yesterday
   is incomplete a retry follows RETRY_INTERVAL later the same day. The mandates are re-read daily.
+  Days the backfill will still bring are left to it. After each daily poll a backfill that is
+  neither running nor waiting for its retry is started again (skipped chunks are retried then).
 * Our own timer drives the polls, so they run with no entity listening. A poll runs as a task
   the coordinator keeps: an unload (reload, restart) cancels it before its cursors are saved,
   and an unloaded coordinator never schedules again (else the old one kept polling next to the
@@ -53,6 +60,13 @@ from .api.models import (
     PeriodType,
     Resolution,
 )
+from .backfill_policy import (
+    REFUSALS_BEFORE_SKIP,
+    Refusals,
+    backoff_delay,
+    is_refusal,
+    read_time_reach,
+)
 from .capacity import (
     DayPeak,
     MonthPeak,
@@ -87,6 +101,7 @@ from .ownership import imported_elsewhere
 from .repairs import (
     async_set_data_period_moved,
     async_set_mandate_missing,
+    async_set_periods_skipped,
     async_update_mandate_issues,
 )
 from .statistics import (
@@ -119,7 +134,6 @@ FIRST_FINE_CHUNK_DAYS: Final = 31
 POLL_OVERLAP: Final = timedelta(hours=2)
 INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months back (A18)
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
-BACKFILL_RETRY: Final = (timedelta(minutes=1), timedelta(hours=1))  # first, maximum
 MERGE_GAP_DAYS: Final = 7
 # Per-day offtake maxima are kept for the capacity window (12 months) plus a margin for late
 # revisions; older months' peaks are final and stay in the ``peak`` statistic.
@@ -266,7 +280,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self.poll_minute = rng.randrange(*POLL_WINDOW)  # minute of the local day
         self.next_poll: datetime | None = None
         self.backfill_task: asyncio.Task[None] | None = None
-        self._backfill_failures = 0
+        self._backfill_failures = 0  # in a row; reset by every chunk imported or skipped
+        self._refusals = Refusals()
+        self._retry_skipped = True  # retry the skipped chunks in the next backfill run
         self._poll_due = False
         self._started = False
         self._unloaded = False
@@ -326,9 +342,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     @override
     async def _async_update_data(self) -> FluviusState:
         if not self._started:
-            # First refresh: start the backfill in the background, never block the set-up.
+            # First refresh: start the backfill in the background, never block the set-up,
+            # and the daily poll's timer, which never waits for the backfill.
             self._started = True
             self._start_backfill()
+            self._schedule_poll(dt_util.utcnow())
             return self._build_state()
         if self._poll_due:
             self._poll_due = False
@@ -337,7 +355,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
 
     @callback
     def _start_backfill(self) -> None:
-        self._unsub_backfill_retry = None
+        if self._unsub_backfill_retry is not None:
+            self._unsub_backfill_retry()
+            self._unsub_backfill_retry = None
+        if self._unloaded:
+            return
         if self.backfill_task is not None and not self.backfill_task.done():
             return
         self.backfill_task = self.config_entry.async_create_background_task(
@@ -348,6 +370,23 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         """Wait for the running backfill (tests, benchmark)."""
         if self.backfill_task is not None:
             await asyncio.shield(self.backfill_task)
+
+    @callback
+    def _on_backfill_retry(self, _now: datetime) -> None:
+        self._unsub_backfill_retry = None
+        self._start_backfill()
+
+    @callback
+    def _resume_backfill(self) -> None:
+        """After the daily poll: retry the skipped chunks, and start a backfill that is neither
+        running nor waiting for its retry timer (whatever stopped it, it goes on)."""
+        self._retry_skipped = True
+        pending = any(
+            not cursor.backfill_done or cursor.skipped
+            for cursor in (self.cursors.get(ean) for ean in self.eans if ean not in self._skipped)
+        )
+        if pending and self._unsub_backfill_retry is None:
+            self._start_backfill()
 
     @callback
     def _async_cancel_timers(self) -> None:
@@ -369,6 +408,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         start = ceil_local_midnight(
             now - timedelta(days=self._backfill_days()), self._day_hour(ean)
         )
+        # Never before the API's reach now (a later request moves on from there and records
+        # what was lost; a new window loses nothing).
+        start = max(start, self._reach(ean))
         mandate = self.mandates.get(ean)
         if mandate is not None and mandate.data_period_from is not None:
             start = max(start, mandate.data_period_from)
@@ -408,21 +450,26 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 for index, ean in enumerate(pending):
                     async with self._lock:
                         await self._async_backfill_chunk(ean, pending, index)
+            if self._retry_skipped:
+                for ean in self.eans:
+                    if ean not in self._skipped:
+                        async with self._lock:
+                            await self._async_retry_skipped(ean)
+                self._retry_skipped = False
         except ConfigEntryAuthFailed:
             LOGGER.warning("Fluvius refused the credentials; the backfill waits for reauth")
             self.config_entry.async_start_reauth(self.hass)
             return
         except UpdateFailed as err:
             self._backfill_failures += 1
-            first, maximum = BACKFILL_RETRY
-            delay = min(first * 2 ** (self._backfill_failures - 1), maximum)
             cause = err.__cause__
-            if isinstance(cause, FluviusRateLimitError) and cause.retry_after:
-                delay = max(delay, timedelta(seconds=cause.retry_after))
+            retry_after = cause.retry_after if isinstance(cause, FluviusRateLimitError) else None
+            delay = backoff_delay(self._backfill_failures, retry_after)
             LOGGER.warning("Backfill paused (%s); resuming in %s", err, delay)
-            self._unsub_backfill_retry = async_call_later(
-                self.hass, delay, callback(lambda _now: self._start_backfill())
-            )
+            if not self._unloaded:
+                self._unsub_backfill_retry = async_call_later(
+                    self.hass, delay, self._on_backfill_retry
+                )
             return
         finally:
             # Paused, cancelled (unload, shutdown) or done: no request keeps running.
@@ -430,7 +477,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._backfill_failures = 0
         LOGGER.debug("Backfill complete for %s", self.eans)
         self.async_set_updated_data(self._build_state())
-        self._schedule_poll(dt_util.utcnow())
 
     async def _async_fetch_chunk(self, ean: str, start: datetime, end: datetime) -> EnergyData:
         """The chunk's response: the one prefetched while the previous chunk was written."""
@@ -474,13 +520,27 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             if limit is None or cursor.backfilled_until is None:
                 continue
             start = end if other == ean else cursor.backfilled_until
+            start = max(start, self._reach(other))
             if start >= limit:
                 continue
             return other, (start, self._chunk_end(other, start, limit))
         return None
 
+    def _reach(self, ean: str) -> datetime:
+        """The first day start (gas day start for gas) a readTime request may ask for now."""
+        return ceil_local_midnight(read_time_reach(dt_util.utcnow()), self._day_hour(ean))
+
     async def _async_backfill_chunk(self, ean: str, pending: list[str], index: int) -> None:
         cursor = self.cursors.get(ean)
+        if cursor.lose_before(self._reach(ean)):
+            LOGGER.warning(
+                "The Fluvius API no longer reaches the start of the history of %s: it starts "
+                "%s (%.0f hours could not be fetched)",
+                ean,
+                cursor.backfill_from,
+                cursor.lost_hours,
+            )
+            await self._store.async_save(self.cursors)
         limit = cursor.backfill_limit
         assert cursor.backfilled_until is not None and limit is not None
         start = cursor.backfilled_until
@@ -501,7 +561,13 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         except FluviusAuthError as err:
             raise ConfigEntryAuthFailed(str(err)) from err
         except FluviusError as err:
+            if self._refused_enough(ean, start, err):
+                cursor.backfilled(end)
+                await self._async_skip_chunk(ean, cursor, start, end, err)
+                return
             raise _update_failed(err) from err
+        self._refusals.clear(ean, start)
+        self._backfill_failures = 0
         async_set_mandate_missing(self.hass, self.config_entry, ean, self._mandate_ended(ean))
         self._learn_chunk_days(ean, start, end, data.sample_count)
         # Ask for the next chunk in turn while the recorder writes this one (the cursor rules
@@ -527,6 +593,52 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         await self._store.async_save(self.cursors)
         await self._async_load_last_values(ean, cursor)
         self.async_set_updated_data(self._build_state())
+
+    def _refused_enough(self, ean: str, start: datetime, err: FluviusError) -> bool:
+        """Whether the chunk of ``ean`` at ``start`` is now refused often enough to skip it."""
+        return is_refusal(err) and self._refusals.add(ean, start) >= REFUSALS_BEFORE_SKIP
+
+    async def _async_skip_chunk(
+        self, ean: str, cursor: EanCursor, start: datetime, end: datetime, err: FluviusError
+    ) -> None:
+        """Go on without a chunk refused again and again; record it, tell the user."""
+        LOGGER.warning(
+            "Skipping %s to %s of %s after %d refusals (%s); it is tried again every day",
+            start,
+            end,
+            ean,
+            REFUSALS_BEFORE_SKIP,
+            err.message,
+        )
+        self._refusals.clear(ean, start)
+        self._backfill_failures = 0
+        self._retry_skipped = False  # it was just asked for 3 times: tomorrow again
+        cursor.skip(start, end)
+        await self._store.async_save(self.cursors)
+        async_set_periods_skipped(self.hass, self.config_entry, ean, cursor.skipped)
+
+    async def _async_retry_skipped(self, ean: str) -> None:
+        """Ask once more for the chunks of ``ean`` skipped earlier; import those that come."""
+        cursor = self.cursors.get(ean)
+        if not cursor.skipped:
+            return
+        cursor.drop_unreachable_skips(self._reach(ean))
+        for start, end in list(cursor.skipped):
+            try:
+                data = await self._async_request(ean, PeriodType.READ_TIME, start, end, "skipped")
+            except FluviusAuthError as err:
+                raise ConfigEntryAuthFailed(str(err)) from err
+            except FluviusError as err:
+                if not is_refusal(err):
+                    raise _update_failed(err) from err
+                LOGGER.debug("Skipped period %s to %s of %s still refused", start, end, ean)
+                continue
+            await self._async_process(ean, data)
+            cursor.unskip(start, end)
+            await self._store.async_save(self.cursors)
+            LOGGER.info("Skipped period %s to %s of %s imported", start, end, ean)
+        await self._store.async_save(self.cursors)
+        async_set_periods_skipped(self.hass, self.config_entry, ean, cursor.skipped)
 
     # --- polls -------------------------------------------------------------------------------
 
@@ -570,6 +682,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         await self.async_refresh()
         if self._unsub_timer is None:
             self._schedule_poll(dt_util.utcnow(), retry=not self.last_update_success)
+        self._resume_backfill()
 
     async def async_poll_now(self) -> None:
         """Run one poll right away (tests, benchmark, a manual refresh)."""
@@ -663,7 +776,13 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             return
         inserted = await self._async_request(ean, PeriodType.INSERT_TIME, start, end, "poll")
         hour = self._day_hour(ean)
-        days = self._affected_days(ean, inserted, now, hour)
+        days = {
+            day
+            for day in self._affected_days(ean, inserted, now, hour)
+            if not cursor.backfill_brings(
+                day_boundary(day, hour), day_boundary(day + timedelta(days=1), hour)
+            )
+        }
         for first, last in self._day_runs(days):
             fetch_start = day_boundary(first, hour)
             fetch_end = min(day_boundary(last + timedelta(days=1), hour), end)
@@ -674,12 +793,22 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             # definitive conversion factor) stay out, as the days themselves do.
             if cursor.backfill_from is not None:
                 fetch_start = max(fetch_start, cursor.backfill_from)
+            # Days the API no longer reaches (3 years back) cannot be refetched.
+            fetch_start = max(fetch_start, self._reach(ean))
             while fetch_start < fetch_end:
                 chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
-                data = await self._async_request(
-                    ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
-                )
-                await self._async_process(ean, data)
+                try:
+                    data = await self._async_request(
+                        ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
+                    )
+                except FluviusError as err:
+                    # Refused again and again: the polls go on without it (backfill_policy).
+                    if not self._refused_enough(ean, fetch_start, err):
+                        raise
+                    await self._async_skip_chunk(ean, cursor, fetch_start, chunk_stop, err)
+                else:
+                    self._refusals.clear(ean, fetch_start)
+                    await self._async_process(ean, data)
                 fetch_start = chunk_stop
         await self._async_reread_gas_months(ean, cursor, now, end)
         cursor.last_insert_poll = end
@@ -1041,6 +1170,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                     "peak_months": len({month_start(d) for d in cursor.peak_days}),
                     "rows_written_total": cursor.rows_written,
                     "missing_values_total": cursor.missing_values,
+                    "lost": [[_iso(start), _iso(end)] for start, end in cursor.lost],
+                    "lost_hours": cursor.lost_hours,
+                    "skipped": [[_iso(start), _iso(end)] for start, end in cursor.skipped],
                 }
                 for ean, cursor in self.cursors.eans.items()
             },

@@ -9,7 +9,7 @@ The Store also keeps the compact per-day offtake maxima the monthly peak is reco
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
@@ -33,6 +33,28 @@ def _dt(value: Any) -> datetime | None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def _spans(raw: Any) -> list[tuple[datetime, datetime]]:
+    spans: list[tuple[datetime, datetime]] = []
+    for start, end in raw or []:
+        first, last = _dt(start), _dt(end)
+        if first is not None and last is not None:
+            spans.append((first, last))
+    return spans
+
+
+def _add_span(
+    spans: list[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """``spans`` with ``[start, end)`` added, sorted, touching spans merged."""
+    merged: list[tuple[datetime, datetime]] = []
+    for first, last in sorted([*spans, (start, end)]):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 @dataclass(slots=True)
@@ -77,6 +99,10 @@ class EanCursor:
     # conversion factor; and the months re-read once after the definitive factor's delay.
     gas_provisional: dict[date, set[date]] = field(default_factory=dict)
     gas_reread: set[date] = field(default_factory=set)
+    # What the API could no longer reach when the backfill got there (3-year limit), and the
+    # chunks skipped after repeated refusals (tried again on later days); [start, end) each.
+    lost: list[tuple[datetime, datetime]] = field(default_factory=list)
+    skipped: list[tuple[datetime, datetime]] = field(default_factory=list)
 
     @property
     def backfill_done(self) -> bool:
@@ -113,6 +139,54 @@ class EanCursor:
             self.skip_from, self.skip_to = self.backfill_from, self.backfilled_until
         self.backfill_from = self.backfilled_until = start
         return True
+
+    def lose_before(self, reach: datetime) -> bool:
+        """The API no longer reaches before ``reach``: what the backfill had not imported
+        before it is recorded as lost, and the backfill goes on from ``reach``."""
+        start, limit = self.backfilled_until, self.backfill_limit
+        if start is None or limit is None or start >= reach or start >= limit:
+            return False
+        stop = min(reach, limit)
+        self.lost = _add_span(self.lost, start, stop)
+        if self.backfill_from is not None and self.backfill_from >= start:
+            # The history now starts where the API still reaches.
+            self.backfill_from = stop
+        self.backfilled(stop)
+        return True
+
+    def drop_unreachable_skips(self, reach: datetime) -> None:
+        """Skipped periods (or their parts) the API no longer reaches are lost."""
+        kept: list[tuple[datetime, datetime]] = []
+        for start, end in self.skipped:
+            if start < reach:
+                self.lost = _add_span(self.lost, start, min(end, reach))
+            if max(start, reach) < end:
+                kept.append((max(start, reach), end))
+        self.skipped = kept
+
+    def skip(self, start: datetime, end: datetime) -> None:
+        """Record a skipped chunk (kept as it was asked for: it is retried whole)."""
+        if (start, end) not in self.skipped:
+            self.skipped = sorted([*self.skipped, (start, end)])
+
+    def unskip(self, start: datetime, end: datetime) -> None:
+        self.skipped = [span for span in self.skipped if span != (start, end)]
+
+    @property
+    def lost_hours(self) -> float:
+        return sum((end - start) / timedelta(hours=1) for start, end in self.lost)
+
+    def backfill_brings(self, start: datetime, end: datetime) -> bool:
+        """Whether ``[start, end)`` lies inside what the backfill (or the retry of a skipped
+        chunk) will still import: a poll need not fetch it now."""
+        pending = [*self.skipped]
+        if not self.backfill_done and self.backfilled_until is not None:
+            if self.skip_from is not None and self.skip_to is not None:
+                pending += [(self.backfilled_until, self.skip_from)]
+                pending += [(self.skip_to, self.backfill_to or self.skip_to)]
+            elif self.backfill_to is not None:
+                pending.append((self.backfilled_until, self.backfill_to))
+        return any(first <= start and end <= last for first, last in pending)
 
     @property
     def sub_eans(self) -> list[str]:
@@ -158,6 +232,8 @@ class EanCursor:
                 for month, days in sorted(self.gas_provisional.items())
             },
             "gas_reread": sorted(month.isoformat() for month in self.gas_reread),
+            "lost": [[_iso(start), _iso(end)] for start, end in self.lost],
+            "skipped": [[_iso(start), _iso(end)] for start, end in self.skipped],
         }
 
     @classmethod
@@ -199,6 +275,8 @@ class EanCursor:
                 for text, days in (raw.get("gas_provisional") or {}).items()
             },
             gas_reread={date.fromisoformat(text) for text in raw.get("gas_reread") or []},
+            lost=_spans(raw.get("lost")),
+            skipped=_spans(raw.get("skipped")),
         )
 
 

@@ -9,7 +9,10 @@ and deleted when it is gone:
 * ``mandate_missing``: GET Energy answered 404 or the mandate disappeared from GET Mandate
   (removed on Mijn Fluvius, ended by the grid user). It is fixable: the fix deselects the meter;
 * ``data_period_moved``: Fluvius moved the end of the consumption period into the past and,
-  as the specification requires (fluvius-api.md §6.7), we removed the data after it.
+  as the specification requires (fluvius-api.md §6.7), we removed the data after it;
+* ``periods_skipped``: Fluvius answered a period of a meter with data that could not be read,
+  again and again; the backfill went on without it and tries it again every day. The issue
+  names the periods and disappears once they are imported.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ ISSUE_MANDATE_EXPIRING = "mandate_expiring"
 ISSUE_MANDATE_EXPIRED = "mandate_expired"
 ISSUE_MANDATE_MISSING = "mandate_missing"
 ISSUE_DATA_PERIOD_MOVED = "data_period_moved"
+ISSUE_PERIODS_SKIPPED = "periods_skipped"
 
 # Where Fluvius explains how to create and renew access (mandates) in Mijn Fluvius.
 MANDATE_HELP_URL = "https://www.fluvius.be/nl/veelgestelde-vragen/mijn-fluvius/verbruik"
@@ -159,6 +163,7 @@ def async_update_mandate_issues(
         _RENEWAL: selected,
         ISSUE_MANDATE_MISSING: selected,
         ISSUE_DATA_PERIOD_MOVED: selected,
+        ISSUE_PERIODS_SKIPPED: selected,
     }
     registry = ir.async_get(hass)
     for domain, issue_id in list(registry.issues):
@@ -218,6 +223,40 @@ def async_set_data_period_moved(
             "title": entry.title,
             "data_period_to": _local_date(data_period_to),
             "removed_from": _local_date(removed_from),
+        },
+    )
+
+
+def _period_text(start: datetime, end: datetime) -> str:
+    first, last = _local_date(start), _last_valid_day(end)
+    return first if first == last else f"{first} - {last}"
+
+
+@callback
+def async_set_periods_skipped(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    ean: str,
+    periods: Iterable[tuple[datetime, datetime]],
+) -> None:
+    """Raise, update or clear the issue naming the periods of a meter that were skipped."""
+    issue_id = _issue_id(ISSUE_PERIODS_SKIPPED, entry.entry_id, ean)
+    spans = sorted(periods)
+    if not spans:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        learn_more_url=API_INFO_URL,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_PERIODS_SKIPPED,
+        translation_placeholders={
+            "ean": ean,
+            "title": entry.title,
+            "periods": ", ".join(_period_text(start, end) for start, end in spans),
         },
     )
 
