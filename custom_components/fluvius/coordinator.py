@@ -195,6 +195,8 @@ class MeterState:
     last_data: datetime | None = None
     mandate_expiry: datetime | None = None
     hourly_access: bool = True
+    history_start: datetime | None = None  # where the imported history starts
+    hours_not_fetched: float = 0.0  # history the API no longer reached (3-year limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -774,11 +776,31 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         end = now.replace(second=0, microsecond=0)
         if end <= start:
             return
-        inserted = await self._async_request(ean, PeriodType.INSERT_TIME, start, end, "poll")
         hour = self._day_hour(ean)
+        try:
+            inserted = await self._async_request(ean, PeriodType.INSERT_TIME, start, end, "poll")
+        except FluviusError as err:
+            # An insertTime answer refused again and again never stops the polls: its window's
+            # days are read by measurement time instead (each of those requests can be skipped
+            # on its own); revisions of older days it held come with a later answer, if any.
+            if not self._refused_enough(ean, start, err):
+                raise
+            self._refusals.clear(ean, start)
+            LOGGER.warning(
+                "The insertTime answer of %s from %s was refused %d times (%s); reading those "
+                "days by measurement time instead",
+                ean,
+                start,
+                REFUSALS_BEFORE_SKIP,
+                err.message,
+            )
+            affected = self._window_days(ean, start, min(end, now), hour)
+        else:
+            self._refusals.clear(ean, start)
+            affected = self._affected_days(ean, inserted, now, hour)
         days = {
             day
-            for day in self._affected_days(ean, inserted, now, hour)
+            for day in affected
             if not cursor.backfill_brings(
                 day_boundary(day, hour), day_boundary(day + timedelta(days=1), hour)
             )
@@ -840,6 +862,18 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 await self._async_process(ean, data)
                 fetch_start = chunk_stop
             mark_reread(cursor, month, now)
+
+    def _window_days(self, ean: str, start: datetime, end: datetime, hour: int) -> set[date]:
+        """The local days (gas days for gas) measured in [start, end), within the data period."""
+        cursor = self.cursors.get(ean)
+        if cursor.data_period_to is not None:
+            end = min(end, cursor.data_period_to)
+        days: set[date] = set()
+        day = boundary_day(start, hour)
+        while day_boundary(day, hour) < end:
+            days.add(day)
+            day += timedelta(days=1)
+        return days
 
     def _affected_days(self, ean: str, data: EnergyData, now: datetime, hour: int) -> set[date]:
         """The local days (gas days for gas) an insertTime answer touches."""
@@ -1125,6 +1159,8 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 last_data=cursor.last_data,
                 mandate_expiry=mandate.mandate_expiration_date if mandate else None,
                 hourly_access=self._hourly_access(ean),
+                history_start=cursor.backfill_from,
+                hours_not_fetched=cursor.lost_hours,
             )
             for sub_ean, sub in cursor.sub_meters.items():
                 meters[sub_ean] = MeterState(

@@ -19,7 +19,7 @@ from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -73,20 +73,25 @@ def _quiet_client(small_chunks: None, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 class Refuser:
     """A middleware: readTime answers whose period holds ``day_start`` are not JSON (while
-    ``active``), as if Fluvius had one bad value there it never corrects."""
+    ``active``), as if Fluvius had one bad value there it never corrects. With
+    ``insert_time`` set, every insertTime answer is refused instead."""
 
     def __init__(self) -> None:
         self.day_start: datetime | None = None
+        self.insert_time = False
         self.active = True
         self.refused = 0
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
-        if not (self.active and self.day_start and request.path.endswith(ENERGY_PATH)):
+        if not (self.active and request.path.endswith(ENERGY_PATH)) or response.status != 200:
             return response
         query = request.query
-        if query.get("periodType") != "readTime" or response.status != 200:
+        if self.insert_time and query.get("periodType") == "insertTime":
+            self.refused += 1
+            return web.Response(body=b"{not json", status=200, content_type="application/json")
+        if self.day_start is None or query.get("periodType") != "readTime":
             return response
         start, end = (datetime.fromisoformat(query[key]) for key in ("from", "to"))
         if not start <= self.day_start < end:
@@ -224,6 +229,12 @@ async def test_stopped_two_days_before_the_first_chunk(
     shown = coordinator.diagnostics()["cursors"][EAN_DAILY]
     assert shown["lost_hours"] == cursor.lost_hours
     assert shown["lost"] == [[first_start.isoformat(), cursor.backfill_from.isoformat()]]
+    sensor = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{EAN_DAILY}_last_data")
+    assert sensor is not None
+    state = hass.states.get(sensor)
+    assert state is not None
+    assert state.attributes["history_start"] == cursor.backfill_from.isoformat()
+    assert state.attributes["hours_not_fetched"] == round(cursor.lost_hours, 2)
     await _poll_runs(hass, freezer, stand, coordinator)
     await _exact_now(hass, stand, coordinator, EAN_DAILY)
 
@@ -413,3 +424,61 @@ async def test_a_day_the_polls_get_refused_for_good(
     assert cursor.skipped == []
     assert _issue(hass, coordinator) is None
     await _exact_now(hass, stand, coordinator)
+
+
+async def test_insert_time_answers_refused_for_good(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, refuser: tuple[StandIn, Refuser]
+) -> None:
+    """Every insertTime answer is refused. After 3 refusals (the poll and its retries) the
+    poll reads its window's days by measurement time instead, so the polls move on and every
+    hour stays exact; once Fluvius answers again the ordinary insertTime poll takes over."""
+    stand, refuse = refuser
+    coordinator = await _start(hass, stand, 4)
+    cursor = coordinator.cursors.get(EAN_DIGITAL)
+    assert cursor.backfill_done
+    first_poll, first_data = cursor.last_insert_poll, cursor.last_data
+    assert first_poll is not None and first_data is not None
+    refuse.insert_time = True
+    await _pass(
+        hass,
+        freezer,
+        stand,
+        2 * DAY,
+        until=lambda: cursor.last_insert_poll is not None and cursor.last_insert_poll > first_poll,
+    )
+    assert refuse.refused >= 3
+    assert cursor.last_insert_poll is not None and cursor.last_insert_poll > first_poll
+    assert cursor.last_data is not None and cursor.last_data > first_data
+    assert cursor.skipped == []
+    refuse.active = False
+    before = refuse.refused
+    await _poll_runs(hass, freezer, stand, coordinator)
+    assert refuse.refused == before
+    await _exact_now(hass, stand, coordinator)
+
+
+async def test_a_revision_beyond_the_reach_is_left_out(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    stand: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 3-year history; two days later Fluvius revises a value of its first day, which the
+    API no longer reaches by readTime. The poll's refetch starts where the API still reaches:
+    no refused request, nothing skipped, no repair issue, the polls go on."""
+    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 185)
+    coordinator = await _start(hass, stand, THREE_YEARS, EAN_DAILY)
+    cursor = coordinator.cursors.get(EAN_DAILY)
+    assert cursor.backfill_done and cursor.backfill_from is not None
+    await _pass(hass, freezer, stand, 2 * DAY)
+    stand.sandbox.correct(
+        EAN_DAILY, cursor.backfill_from + timedelta(hours=2), 0.5, at=stand.sandbox.now()
+    )
+    await _poll_runs(hass, freezer, stand, coordinator)
+    await _poll_runs(hass, freezer, stand, coordinator)
+    assert cursor.skipped == []
+    entry_id = coordinator.config_entry.entry_id
+    issue_id = f"periods_skipped_{entry_id}_{EAN_DAILY}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    refused = [r for r in coordinator.diagnostics()["requests"] if r["outcome"] != "ok"]
+    assert refused == []
