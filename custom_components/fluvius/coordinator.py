@@ -1209,9 +1209,13 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                     "lost": [[_iso(start), _iso(end)] for start, end in cursor.lost],
                     "lost_hours": cursor.lost_hours,
                     "skipped": [[_iso(start), _iso(end)] for start, end in cursor.skipped],
+                    "ended_seen": _iso(cursor.ended_seen),
+                    "gas_months_provisional": sorted(m.isoformat() for m in cursor.gas_provisional),
+                    "gas_months_reread": sorted(m.isoformat() for m in cursor.gas_reread),
                 }
                 for ean, cursor in self.cursors.eans.items()
             },
+            "imported_by_another_entry": sorted(self.imported_elsewhere),
             "requests": list(self._requests),
             "rows_written_since_start": dict(sorted(self._rows_written.items())),
         }
