@@ -17,9 +17,10 @@ RESTARTS = int(os.environ.get("FLUVIUS_SOAK_RESTARTS", "8"))
 async def test_bench(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     print(f"\nrecorder: {get_instance(hass).db_url.split('@')[-1]}")
     figures = await run_soak(
-        hass, freezer, SoakPlan(days=DAYS, restarts=RESTARTS, outage_days=3)
+        hass, freezer, SoakPlan(days=DAYS, restarts=RESTARTS, outage_days=3, install_outage_days=3)
     )
     print(figures.line())
+    assert figures.polls_during_install_outage > 0
     if figures.difference_examples:
         print("first differences:", *figures.difference_examples, sep="\n  ")
     assert figures.differences == 0

@@ -19,6 +19,7 @@ from .config import (
     SandboxCredentials,
 )
 from .faults import FaultSpecError, parse_spec
+from .scenario import MissingForm, QuarterHourLayout, Scenario, ScenarioError
 from .timeutil import format_api_datetime, parse_iso_datetime
 
 
@@ -43,6 +44,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--frozen", action="store_true", help="keep the simulated clock still until moved"
     )
     parser.add_argument("--demo", action="store_true", help="pre-create the demo mandates")
+    parser.add_argument(
+        "--quarter-hours",
+        choices=[layout.value for layout in QuarterHourLayout],
+        default=QuarterHourLayout.DAY_NIGHT.value,
+        help="registers of digital electricity quarter-hours (default: day_night)",
+    )
+    parser.add_argument(
+        "--missing-share",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of register values sent as missing (see --missing-form)",
+    )
+    parser.add_argument(
+        "--missing-form",
+        choices=[form.value for form in MissingForm],
+        default=MissingForm.NULL.value,
+        help='how a missing value is sent: "value": null, no value, or no register',
+    )
+    parser.add_argument(
+        "--duplicate-share",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of final intervals listed again as an estimate (either order)",
+    )
     parser.add_argument("--tenant-id", default=DEFAULT_CREDENTIALS.tenant_id)
     parser.add_argument("--client-id", default=DEFAULT_CREDENTIALS.client_id)
     parser.add_argument("--client-secret", default=DEFAULT_CREDENTIALS.client_secret)
@@ -58,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     now = parse_iso_datetime(args.now) if args.now else None
     parse_spec(args.faults)  # fail early on a bad spec
+    Scenario(missing_share=args.missing_share, duplicate_share=args.duplicate_share)  # checks
     return SandboxConfig(
         seed=args.seed,
         credentials=SandboxCredentials(
@@ -72,6 +100,10 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         faults=args.faults,
         demo=args.demo,
         token_lifetime=args.token_lifetime,
+        quarter_hours=QuarterHourLayout(args.quarter_hours),
+        missing_share=args.missing_share,
+        missing_form=MissingForm(args.missing_form),
+        duplicate_share=args.duplicate_share,
     )
 
 
@@ -81,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level.upper())
     try:
         config = config_from_args(args)
-    except (FaultSpecError, ValueError) as err:
+    except (FaultSpecError, ScenarioError, ValueError) as err:
         parser.error(str(err))
     app = create_app(config)
     base = f"http://{args.host}:{args.port}"
@@ -96,6 +128,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{credentials.subscription_key}"
     )
     print(f"  seed {config.seed}  now {format_api_datetime(app[SANDBOX_KEY].now())}")
+    scenario = app[SANDBOX_KEY].scenario
+    print(
+        f"  quarter-hours {scenario.quarter_hours.value}  missing {scenario.missing_share} "
+        f"({scenario.missing_form.value})  duplicates {scenario.duplicate_share}"
+    )
     if config.demo:
         for spec in DEMO_MANDATES:
             print(f"  mandate {spec.ean}  {spec.note}")

@@ -38,7 +38,14 @@ from .config import (
 )
 from .eans import InvalidEanError, is_ean18, parse_mock_ean
 from .energy import EnergyRequest, Granularity, PeriodType
-from .faults import BODY_KINDS, RESPONSE_KINDS, FaultKind, FaultSpecError, rule_from_params
+from .faults import (
+    BODY_KINDS,
+    RESPONSE_KINDS,
+    FaultKind,
+    FaultSpecError,
+    quota_message,
+    rule_from_params,
+)
 from .mandates import (
     MandateError,
     MandateRecord,
@@ -48,6 +55,7 @@ from .mandates import (
     parse_status,
     validate_body,
 )
+from .scenario import ScenarioError
 from .state import RequestRecord, Sandbox
 from .timeutil import (
     add_months,
@@ -550,6 +558,8 @@ def _fault_response(kind: FaultKind, retry_after: int) -> web.Response:
         return api_error(503, "Service Unavailable", {"Retry-After": str(retry_after)})
     if kind is FaultKind.GEOBLOCK:
         return api_error(403, GEOBLOCKED)
+    if kind is FaultKind.QUOTA:
+        return api_error(403, quota_message(retry_after))
     if kind is FaultKind.NO_MANDATE:
         return api_error(404, NO_MANDATE)
     return api_error(500, "Internal server error")
@@ -654,6 +664,22 @@ async def admin_faults_clear(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
     sandbox.faults.clear()
     return _json(sandbox.faults.as_dict())
+
+
+async def admin_scenario_get(request: web.Request) -> web.Response:
+    return _json(_sandbox(request).scenario.as_dict())
+
+
+async def admin_scenario_set(request: web.Request) -> web.Response:
+    """Body: any of ``{"quarter_hours": "total"|"day_night", "missing_share": 0.01,
+    "missing_form": "null"|"no_value"|"no_register", "duplicate_share": 0.01}``."""
+    sandbox = _sandbox(request)
+    body = await _admin_body(request)
+    try:
+        sandbox.scenario.update(body)
+    except ScenarioError as err:
+        return _json({"error": str(err)}, 400)
+    return _json(sandbox.scenario.as_dict())
 
 
 async def admin_mandates_get(request: web.Request) -> web.Response:
@@ -784,6 +810,8 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
     app.router.add_get(admin + "/faults", admin_faults_get, name="admin_faults")
     app.router.add_post(admin + "/faults", admin_faults_set, name="admin_faults_set")
     app.router.add_delete(admin + "/faults", admin_faults_clear, name="admin_faults_clear")
+    app.router.add_get(admin + "/scenario", admin_scenario_get, name="admin_scenario")
+    app.router.add_post(admin + "/scenario", admin_scenario_set, name="admin_scenario_set")
     app.router.add_get(admin + "/mandates", admin_mandates_get, name="admin_mandates")
     app.router.add_post(admin + "/mandates", admin_mandates_add, name="admin_mandates_add")
     app.router.add_post(admin + "/mandates/revoke", admin_revoke, name="admin_revoke")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from .faults import FaultRule
+from .scenario import MissingForm, QuarterHourLayout
 
 API_PREFIX: Final = "/ext/mijnfluvius-profnetgebruiker-sbx/v1"
 # Paths as in custom_components/fluvius/api/endpoints.py (tests check they stay equal).
@@ -105,6 +106,10 @@ class SandboxConfig:
     history_size: int = 1000
     late_share: float = 0.02  # days whose data arrives 48-72 h after the day ends
     estimate_share: float | None = None  # days first sent estimated (None: 4 % DM, 8 % AMR)
+    quarter_hours: QuarterHourLayout | str = QuarterHourLayout.DAY_NIGHT
+    missing_share: float = 0.0  # register values sent as missing
+    missing_form: MissingForm | str = MissingForm.NULL
+    duplicate_share: float = 0.0  # final intervals listed twice, once as an estimate
 
     @property
     def all_credentials(self) -> tuple[SandboxCredentials, ...]:

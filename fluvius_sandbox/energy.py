@@ -37,6 +37,7 @@ from .model import (
     meter_id,
     points,
 )
+from .scenario import QuarterHourLayout, Scenario, Shown, estimate_copy
 from .timeutil import month_index
 
 type Period = tuple[int, int]  # [start, end) epoch seconds
@@ -89,14 +90,21 @@ def register_id(point: Point, register: Register) -> str:
 
 
 def registers(
-    mock: MockEan, point: Point, daily: bool, *, active: bool, reactive: bool
+    mock: MockEan,
+    point: Point,
+    daily: bool,
+    *,
+    active: bool,
+    reactive: bool,
+    layout: QuarterHourLayout = QuarterHourLayout.DAY_NIGHT,
 ) -> list[Register]:
-    """The registers one point reports at a granularity (one measurement object's worth)."""
+    """The registers one point reports at a granularity (one measurement object's worth);
+    ``layout``: those of a digital meter's electricity quarter-hours (see :mod:`.scenario`)."""
     if mock.is_gas:
         result = [] if mock.is_amr else [Register("total", "m3", point.key)]
         return [*result, Register("total", "kWh", point.key, gas_kwh=True)]
     if not mock.is_amr:
-        if daily:
+        if daily or layout is QuarterHourLayout.DAY_NIGHT:
             return [
                 Register("day", "kWh", point.key, tariff=True),
                 Register("night", "kWh", point.key, tariff=False),
@@ -145,8 +153,9 @@ class EnergyRequest:
 class EnergySelector:
     """Turns a request into :class:`Rows` per granularity."""
 
-    def __init__(self, model: DataModel) -> None:
+    def __init__(self, model: DataModel, scenario: Scenario | None = None) -> None:
         self.model = model
+        self.scenario = scenario if scenario is not None else Scenario(model.seed)
 
     def blocks(self, mock: MockEan, start: int, end: int) -> list[Block]:
         """The blocks whose intervals can start in ``[start, end)``."""
@@ -167,7 +176,12 @@ class EnergySelector:
             (point, register)
             for point in points(mock)
             for register in registers(
-                mock, point, daily, active=request.active, reactive=request.reactive
+                mock,
+                point,
+                daily,
+                active=request.active,
+                reactive=request.reactive,
+                layout=self.scenario.quarter_hours,
             )
         ]
         if request.period_type is PeriodType.READ_TIME:
@@ -234,6 +248,8 @@ class EnergySelector:
             values = block.values_at(register.channel, times)[index]
             if register.gas_kwh:
                 values = block.gas_kwh(values, definitive)
+            if register.tariff is not None:
+                values = np.where(block.day_tariff[index] == register.tariff, values, 0)
             rows.values[register_id(point, register)] = values
         return rows
 
@@ -320,53 +336,141 @@ def _numbers(values: IntArray) -> list[str]:
     return [f"{value:.3f}" for value in (values / 1000.0).tolist()]
 
 
-def _leaves(rows: Rows, register: Register, values: IntArray, amr: bool) -> list[str]:
+def _cells(
+    rows: Rows, register: Register, values: IntArray, amr: bool, shown: IntArray
+) -> list[str]:
+    """Per row: ``"<register>":{leaf}``, or "" where the register is left out."""
     ok, estimate = ("VAL", "NVAL") if amr else ("READ", "EST")
-    head = '{"value":'
+    head = f'"{register.name}":{{"value":'
     tail_ok = f',"unit":"{register.unit}","validationState":"{ok}"'
     tail_est = f',"unit":"{register.unit}","validationState":"{estimate}"'
     numbers = _numbers(values)
     pending = rows.pending.tolist()
     if register.gas_kwh:
-        codes = ['"D"}' if d else '"P"}' for d in rows.definitive.tolist()]
-        return [
-            head + n + (tail_est if p else tail_ok) + ',"gasConversionFactor":' + c
-            for n, p, c in zip(numbers, pending, codes, strict=True)
+        codes = [
+            ',"gasConversionFactor":"D"}' if d else ',"gasConversionFactor":"P"}'
+            for d in rows.definitive.tolist()
         ]
-    return [
-        head + n + (tail_est if p else tail_ok) + "}" for n, p in zip(numbers, pending, strict=True)
+    else:
+        codes = ["}"] * rows.size
+    cells = [
+        head + n + (tail_est if p else tail_ok) + c
+        for n, p, c in zip(numbers, pending, codes, strict=True)
     ]
+    if shown.any():
+        no_value = f'"{register.name}":{{'
+        for i in np.flatnonzero(shown).tolist():
+            code = int(shown[i])
+            tail = (tail_est if pending[i] else tail_ok) + codes[i]
+            if code == Shown.NULL:
+                cells[i] = head + "null" + tail
+            elif code == Shown.NO_VALUE:
+                cells[i] = no_value + tail[1:]
+            else:
+                cells[i] = ""
+    return cells
 
 
 def _direction_objects(
-    rows: Rows, groups: list[tuple[Point, list[Register]]], amr: bool
+    rows: Rows,
+    groups: list[tuple[Point, list[Register]]],
+    amr: bool,
+    shown: dict[str, IntArray],
 ) -> list[str]:
     """Per row: the members of one measurement object, e.g. ``"offtake":{"day":...}``."""
     parts: list[list[str]] = []
     for point, regs in groups:
         columns = [
-            [
-                f'"{register.name}":' + leaf
-                for leaf in _leaves(rows, register, rows.values[register_id(point, register)], amr)
-            ]
+            _cells(
+                rows,
+                register,
+                rows.values[register_id(point, register)],
+                amr,
+                shown[register_id(point, register)],
+            )
             for register in regs
         ]
         prefix = f'"{point.direction}":{{'
-        parts.append([prefix + ",".join(cells) + "}" for cells in zip(*columns, strict=True)])
+        parts.append(
+            [
+                prefix + ",".join(cell for cell in cells if cell) + "}"
+                for cells in zip(*columns, strict=True)
+            ]
+        )
     return [",".join(cells) for cells in zip(*parts, strict=True)]
 
 
-def _intervals(rows: Rows, measurements: list[str]) -> str:
+def _interval_texts(rows: Rows, measurements: list[str]) -> list[str]:
     starts = _timestamps(rows.starts)
     ends = _timestamps(rows.ends)
-    return (
-        "["
-        + ",".join(
-            f'{{"start":"{s}","end":"{e}","measurements":[{m}]}}'
-            for s, e, m in zip(starts, ends, measurements, strict=True)
-        )
-        + "]"
+    return [
+        f'{{"start":"{s}","end":"{e}","measurements":[{m}]}}'
+        for s, e, m in zip(starts, ends, measurements, strict=True)
+    ]
+
+
+def _estimate_copies(rows: Rows, index: IntArray) -> Rows:
+    """The rows at ``index`` as estimates with other numbers (duplicates with mixed states)."""
+    copies = Rows(
+        rows.starts[index],
+        rows.ends[index],
+        np.ones(index.shape[0], dtype=bool),
+        rows.definitive[index],
     )
+    for key, values in rows.values.items():
+        copies.values[key] = estimate_copy(values[index])
+    return copies
+
+
+def _measurements(
+    mock: MockEan,
+    container: list[Point],
+    rows: Rows,
+    granularity: Granularity,
+    request: EnergyRequest,
+    scenario: Scenario,
+) -> list[str] | None:
+    """Per row: the ``measurements`` array's members; None when the container has none."""
+    daily = granularity is Granularity.DAILY
+    groups = [
+        (
+            point,
+            registers(
+                mock,
+                point,
+                daily,
+                active=request.active,
+                reactive=request.reactive,
+                layout=scenario.quarter_hours,
+            ),
+        )
+        for point in container
+    ]
+    shown = {
+        register_id(point, register): scenario.blanks_of(
+            mock.ean,
+            point.ean,
+            point.direction,
+            register.name,
+            register.unit,
+            granularity.value,
+            rows.starts,
+        )
+        for point, regs in groups
+        for register in regs
+    }
+    if mock.is_gas:
+        # One measurement object per unit (fluvius-api.md §7.7: m3 and kWh).
+        objects: list[list[str]] = []
+        for unit in ("m3", "kWh"):
+            unit_groups = [(point, [r for r in regs if r.unit == unit]) for point, regs in groups]
+            if all(regs for _, regs in unit_groups):
+                objects.append(_direction_objects(rows, unit_groups, mock.is_amr, shown))
+        return [",".join("{" + obj + "}" for obj in cells) for cells in zip(*objects, strict=True)]
+    groups = [(point, regs) for point, regs in groups if regs]
+    if not groups:
+        return None
+    return ["{" + obj + "}" for obj in _direction_objects(rows, groups, mock.is_amr, shown)]
 
 
 def _container_arrays(
@@ -374,6 +478,7 @@ def _container_arrays(
     container: list[Point],
     selected: dict[Granularity, Rows],
     request: EnergyRequest,
+    scenario: Scenario,
 ) -> list[str]:
     """The ``"dailyEnergy":[...]`` / ``"quarterHourlyEnergy":[...]`` members of a container."""
     members = []
@@ -384,48 +489,51 @@ def _container_arrays(
         daily = granularity is Granularity.DAILY
         fine = "hourlyEnergy" if mock.is_gas else "quarterHourlyEnergy"
         name = "dailyEnergy" if daily else fine
-        if not rows.size:
+        measurements = (
+            _measurements(mock, container, rows, granularity, request, scenario)
+            if rows.size
+            else None
+        )
+        if measurements is None:
             members.append(f'"{name}":[]')
             continue
-        groups = [
-            (
-                point,
-                registers(mock, point, daily, active=request.active, reactive=request.reactive),
+        texts = _interval_texts(rows, measurements)
+        twice, est_first = scenario.duplicates_of(mock.ean, granularity.value, rows.starts)
+        index = np.flatnonzero(twice & ~rows.pending)
+        if index.size:
+            copies = _estimate_copies(rows, index)
+            copy_measurements = _measurements(
+                mock, container, copies, granularity, request, scenario
             )
-            for point in container
-        ]
-        if mock.is_gas:
-            # One measurement object per unit (fluvius-api.md §7.7: m3 and kWh).
-            objects: list[list[str]] = []
-            for unit in ("m3", "kWh"):
-                unit_groups = [
-                    (point, [r for r in regs if r.unit == unit]) for point, regs in groups
-                ]
-                if all(regs for _, regs in unit_groups):
-                    objects.append(_direction_objects(rows, unit_groups, mock.is_amr))
-            measurements = [
-                ",".join("{" + obj + "}" for obj in cells) for cells in zip(*objects, strict=True)
-            ]
-        else:
-            groups = [(point, regs) for point, regs in groups if regs]
-            if not groups:
-                members.append(f'"{name}":[]')
-                continue
-            measurements = [
-                "{" + obj + "}" for obj in _direction_objects(rows, groups, mock.is_amr)
-            ]
-        members.append(f'"{name}":' + _intervals(rows, measurements))
+            assert copy_measurements is not None
+            copy_texts = dict(
+                zip(index.tolist(), _interval_texts(copies, copy_measurements), strict=True)
+            )
+            merged: list[str] = []
+            for i, text in enumerate(texts):
+                copy = copy_texts.get(i)
+                if copy is None:
+                    merged.append(text)
+                elif est_first[i]:
+                    merged += [copy, text]
+                else:
+                    merged += [text, copy]
+            texts = merged
+        members.append(f'"{name}":[' + ",".join(texts) + "]")
     return members
 
 
-def render_energy(request: EnergyRequest, selected: dict[Granularity, Rows]) -> str:
+def render_energy(
+    request: EnergyRequest, selected: dict[Granularity, Rows], scenario: Scenario | None = None
+) -> str:
     """The whole GET Energy response body."""
+    scenario = scenario if scenario is not None else Scenario()
     mock = request.mock
     pts = points(mock)
     main = [point for point in pts if point.sub_index is None]
     head = f'"$type":"{"metering-on-headpoint" if mock.is_amr else "metering-on-meter"}",'
     head += f'"ean":"{mock.ean}","energyType":"{mock.energy_type.value}"'
-    arrays = _container_arrays(mock, main, selected, request)
+    arrays = _container_arrays(mock, main, selected, request, scenario)
     if not mock.is_amr:
         meter = f'{{"seqNumber":"1","meterID":"{meter_id(mock)}"'
         meter += "".join("," + member for member in arrays) + "}"
@@ -442,7 +550,8 @@ def render_energy(request: EnergyRequest, selected: dict[Granularity, Rows]) -> 
             if info.installation_type is not None:
                 sub += f',"type":"{info.installation_type}"'
             sub += "".join(
-                "," + member for member in _container_arrays(mock, [point], selected, request)
+                "," + member
+                for member in _container_arrays(mock, [point], selected, request, scenario)
             )
             subs.append("{" + sub + "}")
         if subs:
@@ -452,4 +561,4 @@ def render_energy(request: EnergyRequest, selected: dict[Granularity, Rows]) -> 
 
 def energy_response(selector: EnergySelector, request: EnergyRequest) -> str:
     selected = {g: selector.select(request, g) for g in request.granularities}
-    return render_energy(request, selected)
+    return render_energy(request, selected, selector.scenario)

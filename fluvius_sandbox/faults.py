@@ -15,6 +15,8 @@ Kinds (``--faults`` names in brackets):
   ``uses`` API requests (default 1) or ``lifetime`` simulated seconds, although ``expires_in``
   says 3600;
 * ``geoblock``: 403, as for a request from outside the EEA/UK;
+* ``quota``: 403 from API Management's quota policy, "Out of call volume quota. Quota will be
+  replenished in hh:mm:ss." (``[d.]hh:mm:ss`` from ``retry_after`` seconds);
 * ``404`` (``no_mandate``): 404 "No valid mandates found", as when a mandate is gone for a
   moment (with ``ean=``: only GET Energy for that EAN; the mandates themselves stay);
 * ``revoke``: the mandate(s) of ``ean`` are removed (``status=Removed``, default: they disappear
@@ -55,6 +57,7 @@ class FaultKind(StrEnum):
     MALFORMED = "malformed"
     EARLY_EXPIRY = "early_expiry"
     GEOBLOCK = "geoblock"
+    QUOTA = "quota"
     NO_MANDATE = "404"
     REVOKE = "revoke"
     PERIOD_END = "period_end"
@@ -85,11 +88,24 @@ RESPONSE_KINDS: Final = frozenset(
         FaultKind.SERVER_ERROR,
         FaultKind.UNAVAILABLE,
         FaultKind.GEOBLOCK,
+        FaultKind.QUOTA,
         FaultKind.NO_MANDATE,
     }
 )
 BODY_KINDS: Final = frozenset({FaultKind.TRUNCATED, FaultKind.MALFORMED})
 EVENT_KINDS: Final = frozenset({FaultKind.REVOKE, FaultKind.PERIOD_END})
+
+
+def quota_message(seconds: int) -> str:
+    """API Management's answer when the call volume quota is used up."""
+    days, rest = divmod(max(seconds, 0), 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return (
+        "Out of call volume quota. Quota will be replenished in "
+        f"{f'{days}.' if days else ''}{clock}."
+    )
 
 
 class FaultSpecError(ValueError):
@@ -115,7 +131,7 @@ class FaultRule:
     share: float = 0.0  # probability per matching request (0 and no `next`: always)
     next: int | None = None  # fire on the next N matching requests
     after: int = 0  # let this many matching requests pass first
-    retry_after: int = 1  # 429 / 503: Retry-After seconds
+    retry_after: int = 1  # 429 / 503: Retry-After seconds; quota: seconds until replenished
     delay: float = 5.0  # slow: seconds
     endpoints: frozenset[str] = API_ENDPOINTS
     ean: str | None = None  # energy requests for this EAN only; the EAN of revoke / period_end
@@ -191,7 +207,7 @@ class FaultRule:
             result["next"] = self.next
         if self.after:
             result["after"] = self.after
-        if self.kind in (FaultKind.RATE_LIMIT, FaultKind.UNAVAILABLE):
+        if self.kind in (FaultKind.RATE_LIMIT, FaultKind.UNAVAILABLE, FaultKind.QUOTA):
             result["retry_after"] = self.retry_after
         if self.kind is FaultKind.SLOW:
             result["delay"] = self.delay

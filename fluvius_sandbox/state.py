@@ -31,6 +31,16 @@ from .mandates import (
     validate_mandate_fields,
 )
 from .model import Correction, DataModel, LateDay, Withheld
+from .scenario import (
+    Blank,
+    Duplicate,
+    DuplicateOrder,
+    MissingForm,
+    Scenario,
+    parse_layout,
+    parse_missing_form,
+    parse_order,
+)
 from .timeutil import ensure_utc, format_api_datetime, midnight_after
 from .truth import Truth, build_truth
 
@@ -111,7 +121,14 @@ class Sandbox:
             late_share=config.late_share,
             estimate_share=config.estimate_share,
         )
-        self.selector = EnergySelector(self.model)
+        self.scenario = Scenario(
+            config.seed,
+            quarter_hours=parse_layout(config.quarter_hours),
+            missing_share=config.missing_share,
+            missing_form=parse_missing_form(config.missing_form),
+            duplicate_share=config.duplicate_share,
+        )
+        self.selector = EnergySelector(self.model, self.scenario)
         for spec in (*(DEMO_MANDATES if config.demo else ()), *config.mandates):
             self.add_mandate_spec(spec)
 
@@ -391,6 +408,67 @@ class Sandbox:
         self.model.add_edit(parse_mock_ean(ean), edit)
         return edit
 
+    def blank(
+        self,
+        ean: str,
+        start: datetime,
+        end: datetime | None = None,
+        *,
+        form: MissingForm | str = MissingForm.NULL,
+        point_ean: str | None = None,
+        direction: str | None = None,
+        register: str | None = None,
+        unit: str | None = None,
+        granularity: str | None = None,
+    ) -> Blank:
+        """Missing values at chosen intervals: the register values of ``ean`` (main EAN; its
+        submeters too unless ``point_ean`` says which point) starting in ``[start, end)``
+        (default: the one interval starting at ``start``) are sent as ``form`` (``null``,
+        ``no_value``, ``no_register``). ``direction``, ``register`` (``total``, ``day``,
+        ``night``, ``inductive``, ``capacitive``), ``unit`` (``m3``, ``kWh``) and
+        ``granularity`` (``daily``, ``hourly_quarterhourly``) narrow it (default: all). The
+        truth treats them as missing (:mod:`fluvius_sandbox.scenario`)."""
+        mock = parse_mock_ean(ean)
+        begin = ensure_utc(start)
+        blank = Blank(
+            ean=mock.ean,
+            start=begin,
+            end=ensure_utc(end) if end is not None else begin + timedelta(seconds=1),
+            form=parse_missing_form(form),
+            point_ean=point_ean,
+            direction=direction,
+            register=register,
+            unit=unit,
+            granularity=granularity,
+        )
+        self.scenario.blanks.append(blank)
+        return blank
+
+    def duplicate(
+        self,
+        ean: str,
+        start: datetime,
+        end: datetime | None = None,
+        *,
+        order: DuplicateOrder | str = DuplicateOrder.EST_LAST,
+        granularity: str | None = None,
+    ) -> Duplicate:
+        """Duplicates with mixed states at chosen intervals: each final (READ / VAL) interval of
+        ``ean`` starting in ``[start, end)`` (default: the one starting at ``start``) is listed
+        twice, once more as an estimate with another number, after it (``est_last``) or before
+        it (``est_first``). The truth keeps the final copy."""
+        mock = parse_mock_ean(ean)
+        begin = ensure_utc(start)
+        duplicate = Duplicate(
+            ean=mock.ean,
+            start=begin,
+            end=ensure_utc(end) if end is not None else begin + timedelta(seconds=1),
+            order=parse_order(order),
+            granularity=granularity,
+        )
+        self.scenario.duplicates.append(duplicate)
+        return duplicate
+
     def energy_json(self, request: EnergyRequest) -> str:
         return energy_response(self.selector, request)
 
@@ -441,6 +519,7 @@ class Sandbox:
             "clients": sorted(self.clients),
             "mandates": [m.as_admin(now) for m in self.mandates],
             "faults": self.faults.as_dict(),
+            "scenario": self.scenario.as_dict(),
             "stats": self.stats.as_dict(),
         }
 

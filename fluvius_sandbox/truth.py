@@ -6,6 +6,15 @@ electricity ``offtake``, ``injection``, ``production``, ``auxiliary``, reactive
 ``<direction>_day`` / ``<direction>_night``; gas ``gas_m3`` (digital meters) and ``gas_kwh``
 (``gas_injection_m3`` / ``gas_injection_kwh`` for gas injection). Submeter series carry the
 submeter's EAN.
+
+Values the stand-in sends as missing (``null``, no ``value``, no register; see
+:mod:`fluvius_sandbox.scenario`) are missing here too, never 0: a quarter-hour or hour is left
+out of ``quarter_hourly``, an hour sums its values that arrive (and is left out when none
+does), a daily register value is left out of ``daily``. A series made of several registers is
+missing where a register that carries its value is: ``total``; on a digital quarter-hour in the
+``day_night`` layout the register of the quarter-hour's tariff period (the other one is a
+structural 0.000 and changes nothing); on a digital day both ``day`` and ``night``. Duplicate
+intervals change nothing: the final copy wins.
 """
 
 from __future__ import annotations
@@ -17,8 +26,9 @@ from datetime import UTC, datetime
 import numpy as np
 
 from .eans import MockEan
-from .energy import EnergySelector, Period
-from .model import Block, BoolArray, IntArray, has_reactive, points
+from .energy import EnergySelector, Granularity, Period
+from .model import Block, BoolArray, IntArray, Point, has_reactive, points
+from .scenario import QuarterHourLayout, Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +119,7 @@ def build_truth(
     at = None if as_of is None else int(as_of.timestamp())
     accs: dict[tuple[str, str], _Acc] = {}
     for block in selector.blocks(mock, lo, hi):
-        _block_truth(block, mock, lo, hi, at, fine_periods, daily_periods, accs)
+        _block_truth(block, mock, lo, hi, at, fine_periods, daily_periods, accs, selector.scenario)
     series = {
         key: SeriesTruth(
             key[0], key[1], acc.unit, acc.qh, acc.hourly, acc.daily, frozenset(acc.estimated)
@@ -128,6 +138,7 @@ def _block_truth(
     fine_periods: Sequence[Period] | None,
     daily_periods: Sequence[Period] | None,
     accs: dict[tuple[str, str], _Acc],
+    scenario: Scenario,
 ) -> None:
     starts = block.starts
     present = ~block.missing
@@ -144,10 +155,8 @@ def _block_truth(
     if at is not None:
         day_ok &= block.insert_first <= at
     fine_index = np.flatnonzero(fine)
-    fine_times = _times(starts[fine_index])
-    hour_keys = starts[fine_index] // 3600 * 3600
+    all_times = _times(starts[fine_index])
     day_index = np.flatnonzero(day_ok)
-    day_times = _times(day_starts[day_index])
     bounds = block.day_first[:-1]
     if at is None:
         pending = np.zeros(block.size, dtype=bool)
@@ -155,25 +164,56 @@ def _block_truth(
     else:
         pending = block.pending(at)
         definitive = block.definitive_at(at) if block.gas is not None else pending
-    estimated_times = set(_times(starts[fine_index[pending[fine_index]]]))
 
     def values(channel: str) -> IntArray:
         known = block.final[channel] if at is None else block.values_at(channel, at)
         result: IntArray = np.where(block.missing, 0, known)
         return result
 
-    def put(ean: str, name: str, unit: str, data: IntArray, *, fine_values: bool = True) -> None:
+    def blank(point: Point, register: str, unit: str, daily: bool) -> BoolArray:
+        """Per interval (per day when ``daily``): the register value is sent as missing."""
+        granularity = Granularity.DAILY if daily else Granularity.HOURLY_QUARTERHOURLY
+        result: BoolArray = (
+            scenario.blanks_of(
+                mock.ean,
+                point.ean,
+                point.direction,
+                register,
+                unit,
+                granularity.value,
+                day_starts if daily else starts,
+            )
+            != 0
+        )
+        return result
+
+    def put(
+        ean: str,
+        name: str,
+        unit: str,
+        data: IntArray,
+        *,
+        fine_missing: BoolArray | None,
+        day_missing: BoolArray,
+    ) -> None:
         acc = accs.setdefault((ean, name), _Acc(unit))
-        if fine_values:
-            selected = data[fine_index]
+        if fine_missing is not None:
+            gaps = fine_missing[fine_index]
+            index = fine_index[~gaps] if gaps.any() else fine_index
+            selected = data[index]
+            times = _times(starts[index]) if gaps.any() else all_times
             if not mock.is_gas:
-                acc.qh.update(_milli_dict(fine_times, selected))
-            unique, inverse = np.unique(hour_keys, return_inverse=True)
+                acc.qh.update(_milli_dict(times, selected))
+            unique, inverse = np.unique(starts[index] // 3600 * 3600, return_inverse=True)
             sums = np.zeros(unique.shape[0], dtype=np.int64)
             np.add.at(sums, inverse, selected)
             acc.hourly.update(_milli_dict(_times(unique), sums))
-            acc.estimated.update(estimated_times)
-        acc.daily.update(_milli_dict(day_times, np.add.reduceat(data, bounds)[day_index]))
+            acc.estimated.update(
+                t for t, p in zip(times, pending[index].tolist(), strict=True) if p
+            )
+        days = day_index[~day_missing[day_index]]
+        daily_values = np.add.reduceat(data, bounds)[days]
+        acc.daily.update(_milli_dict(_times(day_starts[days]), daily_values))
 
     for point in points(mock):
         channel = point.key
@@ -181,12 +221,45 @@ def _block_truth(
             base = "gas" if point.direction == "offtake" else f"gas_{point.direction}"
             litres = values(channel)
             if not mock.is_amr:
-                put(point.ean, f"{base}_m3", "m3", litres)
+                put(
+                    point.ean,
+                    f"{base}_m3",
+                    "m3",
+                    litres,
+                    fine_missing=blank(point, "total", "m3", False),
+                    day_missing=blank(point, "total", "m3", True),
+                )
             assert block.gas is not None
-            put(point.ean, f"{base}_kwh", "kWh", block.gas_kwh(litres, definitive))
+            put(
+                point.ean,
+                f"{base}_kwh",
+                "kWh",
+                block.gas_kwh(litres, definitive),
+                fine_missing=blank(point, "total", "kWh", False),
+                day_missing=blank(point, "total", "kWh", True),
+            )
             continue
         active = values(channel)
-        put(point.ean, point.direction, "kWh", active)
+        if mock.is_amr:
+            fine_missing = blank(point, "total", "kWh", False)
+            day_missing = blank(point, "total", "kWh", True)
+        else:
+            if scenario.quarter_hours is QuarterHourLayout.DAY_NIGHT:
+                tariff = block.day_tariff
+                fine_missing = (blank(point, "day", "kWh", False) & tariff) | (
+                    blank(point, "night", "kWh", False) & ~tariff
+                )
+            else:
+                fine_missing = blank(point, "total", "kWh", False)
+            day_missing = blank(point, "day", "kWh", True) | blank(point, "night", "kWh", True)
+        put(
+            point.ean,
+            point.direction,
+            "kWh",
+            active,
+            fine_missing=fine_missing,
+            day_missing=day_missing,
+        )
         if has_reactive(mock):
             for register in ("inductive", "capacitive"):
                 put(
@@ -194,8 +267,17 @@ def _block_truth(
                     f"{point.direction}_{register}",
                     "kVArh",
                     values(f"{channel}:{register}"),
+                    fine_missing=blank(point, register, "kVArh", False),
+                    day_missing=blank(point, register, "kVArh", True),
                 )
         if not mock.is_amr:
-            for register, tariff in (("day", True), ("night", False)):
-                data = np.where(block.day_tariff == tariff, active, 0)
-                put(point.ean, f"{point.direction}_{register}", "kWh", data, fine_values=False)
+            for register, tariff_hours in (("day", True), ("night", False)):
+                data = np.where(block.day_tariff == tariff_hours, active, 0)
+                put(
+                    point.ean,
+                    f"{point.direction}_{register}",
+                    "kWh",
+                    data,
+                    fine_missing=None,
+                    day_missing=blank(point, register, "kWh", True),
+                )

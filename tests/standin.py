@@ -58,6 +58,12 @@ EAN_GAS = "541441010000000002"  # digital gas, hourly
 EAN_AMR_PV = "541450011000000003"  # AMR electricity offtake, PV production + auxiliary submeters
 
 
+# The registers of a digital meter's quarter-hours (fluvius-api.md §14 A13): tests where digital
+# electricity matters run on both (``@BOTH_LAYOUTS`` with the ``quarter_hours`` fixture).
+LAYOUTS = ("total", "day_night")
+BOTH_LAYOUTS = pytest.mark.parametrize("quarter_hours", LAYOUTS, ids=LAYOUTS)
+
+
 @pytest.fixture(autouse=True)
 def _harness(
     recorder_mock: Recorder, enable_custom_integrations: None, socket_enabled: None

@@ -9,10 +9,17 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from .api.errors import FluviusAuthError, FluviusError, FluviusSubscriptionKeyError
-from .const import CONF_EANS, DOMAIN
-from .coordinator import FluviusConfigEntry, FluviusCoordinator, FluviusData, choose_mandates
+from .const import DOMAIN
+from .coordinator import FluviusConfigEntry, FluviusCoordinator, FluviusData
 from .cursors import async_remove_cursor_store
 from .helpers import create_client, error_key
+from .mandates import choose_mandates, selected_eans
+from .ownership import (
+    async_reload_waiting,
+    async_update_ownership_issues,
+    imported_elsewhere,
+    selected_elsewhere,
+)
 from .repairs import async_delete_entry_issues, async_update_mandate_issues
 from .statistics import async_clear_entry_statistics
 
@@ -44,11 +51,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
             translation_domain=DOMAIN, translation_key="cannot_connect"
         ) from err
 
+    now = dt_util.utcnow()
     async_remove_stale_devices(hass, entry)
-    async_update_mandate_issues(hass, entry, raw_mandates, dt_util.utcnow())
+    async_update_mandate_issues(hass, entry, raw_mandates, now)
 
-    mandates = choose_mandates(raw_mandates)
+    mandates = choose_mandates(raw_mandates, now)
     coordinator = FluviusCoordinator(hass, entry, client, mandates)
+    # One importer per EAN: say which meters an older entry imports; an entry that stopped
+    # importing one (options changed) hands it over to the next entry that selects it.
+    async_update_ownership_issues(hass, entry, coordinator.imported_elsewhere)
+    async_reload_waiting(hass, entry.entry_id, set(selected_eans(entry.options)))
     entry.runtime_data = FluviusData(client=client, coordinator=coordinator, mandates=mandates)
     await coordinator.async_config_entry_first_refresh()
 
@@ -64,11 +76,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> 
 async def async_remove_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
     """The entry is deleted: remove its statistics, its cursor Store and its repair issues.
 
-    Never on unload or reload: statistics survive restarts, reloads and reconfiguration.
+    Never on unload or reload: statistics survive restarts, reloads and reconfiguration. The
+    statistics of a meter another entry selects stay (theirs, one importer per EAN), and an
+    entry that skipped one of this entry's meters reloads to import it.
     """
-    await async_clear_entry_statistics(hass, entry)
+    kept = set(selected_elsewhere(hass, entry.entry_id))
+    await async_clear_entry_statistics(hass, entry, keep=kept)
     await async_remove_cursor_store(hass, entry.entry_id)
     async_delete_entry_issues(hass, entry.entry_id)
+    async_reload_waiting(hass, entry.entry_id, set())
 
 
 def _device_ean(device: dr.DeviceEntry) -> str | None:
@@ -91,12 +107,17 @@ def _kept_devices(devices: list[dr.DeviceEntry], selected: set[str]) -> set[str]
     return kept
 
 
+def _imported(hass: HomeAssistant, entry: FluviusConfigEntry) -> set[str]:
+    """The meters the entry imports: selected, and not imported by an older entry."""
+    return set(selected_eans(entry.options)) - set(imported_elsewhere(hass, entry))
+
+
 @callback
 def async_remove_stale_devices(hass: HomeAssistant, entry: FluviusConfigEntry) -> None:
     """Remove the devices of meters deselected in the options (with their submeters)."""
     registry = dr.async_get(hass)
     devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
-    kept = _kept_devices(devices, set(entry.options.get(CONF_EANS, [])))
+    kept = _kept_devices(devices, _imported(hass, entry))
     for device in devices:
         if device.id not in kept:
             registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
@@ -108,4 +129,4 @@ async def async_remove_config_entry_device(
     """Allow deleting a device from the UI only when its meter is no longer selected."""
     registry = dr.async_get(hass)
     devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
-    return device.id not in _kept_devices(devices, set(entry.options.get(CONF_EANS, [])))
+    return device.id not in _kept_devices(devices, _imported(hass, entry))

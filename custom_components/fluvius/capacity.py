@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from .api.models import FINAL_STATES, Sample
+from .api.models import FINAL_STATES, Sample, preferred
 
 QUARTER_HOUR = timedelta(minutes=15)
 CAPACITY_FLOOR_KW = 2.5  # the capacity tariff bills at least 2.5 kW per month
@@ -86,12 +86,14 @@ def expected_quarter_hours(month: date, tz: tzinfo) -> int:
 def day_peaks(samples: Iterable[Sample], tz: tzinfo) -> dict[date, DayPeak]:
     """Per local day: the highest quarter-hour value and how many (final) values were seen.
 
-    ``samples`` are the raw offtake quarter-hours of one EAN; duplicates of the same start (a
-    payload may repeat one) count once, the last one wins.
+    ``samples`` are the offtake active-energy quarter-hours of one EAN
+    (``statistics.offtake_quarter_hours``); a start given twice counts once, by the rule of
+    every repeated interval (:func:`~.api.models.preferred`: the most final, then the last).
     """
     by_start: dict[datetime, Sample] = {}
     for sample in samples:
-        by_start[sample.start] = sample
+        seen = by_start.get(sample.start)
+        by_start[sample.start] = sample if seen is None else preferred(seen, sample)
     best: dict[date, tuple[float, datetime]] = {}
     counts: dict[date, list[int]] = {}
     for start in sorted(by_start):

@@ -72,6 +72,8 @@ from .const import (
     TIMEZONE,
 )
 from .helpers import create_client, error_key, mask_client_id, unique_id_for
+from .mandates import selected_eans
+from .ownership import selected_elsewhere
 
 if TYPE_CHECKING:
     # Home Assistant 2026.x validates with probatio and aliases ``voluptuous`` to it; older
@@ -309,6 +311,17 @@ class _Texts:
             return ""
         return "\n\n" + self.get("unusable", "header") + "\n" + "\n".join(lines)
 
+    def taken(self, taken: Mapping[str, str]) -> str:
+        """The meters another entry imports, with that entry's title (a description)."""
+        if not taken:
+            return ""
+        line = self.get("taken", "line")
+        lines = [
+            "- " + line.replace("{ean}", ean).replace("{title}", title)
+            for ean, title in sorted(taken.items())
+        ]
+        return "\n\n" + self.get("taken", "header") + "\n" + "\n".join(lines)
+
 
 def _meter_selector(options: list[SelectOptionDict]) -> SelectSelector:
     return SelectSelector(
@@ -434,6 +447,14 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(
                 reason="no_mandates", description_placeholders=self._placeholders(unusable=unusable)
             )
+        # One importer per EAN: a meter another entry imports is not offered again.
+        elsewhere = selected_elsewhere(self.hass)
+        taken = texts.taken({ean: title for ean, title in elsewhere.items() if ean in meters})
+        meters = {ean: meter for ean, meter in meters.items() if ean not in elsewhere}
+        if not meters:
+            return self.async_abort(
+                reason="all_meters_taken", description_placeholders=self._placeholders(taken=taken)
+            )
         errors: dict[str, str] = {}
         if user_input is not None:
             eans = [ean for ean in meters if ean in user_input[CONF_EANS]]
@@ -458,7 +479,7 @@ class FluviusConfigFlow(ConfigFlow, domain=DOMAIN):
                 schema, user_input or {CONF_EANS: list(meters)}
             ),
             errors=errors,
-            description_placeholders=self._placeholders(unusable=unusable),
+            description_placeholders=self._placeholders(unusable=unusable, taken=taken),
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -587,7 +608,16 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
 
         texts = await _Texts.async_load(self.hass)
         meters = usable_meters(mandates)
-        current: list[str] = list(entry.options.get(CONF_EANS, []))
+        current = selected_eans(entry.options)
+        # One importer per EAN: a meter another entry imports is not offered (unless this
+        # entry still selects it, from before the rule: it can be deselected here).
+        elsewhere = selected_elsewhere(self.hass, entry.entry_id)
+        taken = texts.taken(
+            {ean: title for ean, title in elsewhere.items() if ean in meters or ean in current}
+        )
+        meters = {
+            ean: meter for ean, meter in meters.items() if ean not in elsewhere or ean in current
+        }
         errors: dict[str, str] = {}
         if user_input is not None:
             offered = [*meters, *(ean for ean in current if ean not in meters)]
@@ -647,5 +677,8 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
                 vol.Schema(fields), user_input or suggested
             ),
             errors=errors,
-            description_placeholders={"unusable": texts.unusable(_unusable(mandates))},
+            description_placeholders={
+                "unusable": texts.unusable(_unusable(mandates)),
+                "taken": taken,
+            },
         )

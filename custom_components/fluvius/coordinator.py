@@ -7,12 +7,19 @@
   one ≤185-day chunk per request aligned on local midnights. A chunk's statistics are committed
   before the cursor moves, and the cursor is saved before the next request, so a restart resumes
   exactly and a failure skips nothing. The EANs take turns, one chunk each.
-* Then once a day per EAN, at a minute drawn from a generator seeded with the entry id (stable
-  across restarts, different across installations): ``periodType=insertTime`` for
+* Liveness (backfill_policy.py): the backoff is capped and resets after every chunk; a chunk
+  never starts before the API's 3-year reach at the time of the request (what could no longer
+  be fetched is recorded in the cursor as lost); a chunk refused as invalid 3 times is skipped,
+  recorded, shown as a repair issue and tried again every day.
+* From the first refresh on, independently of the backfill, once a day per EAN, at a minute
+  drawn from a generator seeded with the entry id (stable across restarts, different across
+  installations): ``periodType=insertTime`` for
   [last successful poll - overlap, now). The local days that response touches are fetched again
   with ``readTime`` (an insertTime answer only holds the values that arrived, so an hour could be
   half there; a whole day never is) and imported, which also picks up revisions. While yesterday
   is incomplete a retry follows RETRY_INTERVAL later the same day. The mandates are re-read daily.
+  Days the backfill will still bring are left to it. After each daily poll a backfill that is
+  neither running nor waiting for its retry is started again (skipped chunks are retried then).
 * Our own timer drives the polls, so they run with no entity listening. A poll runs as a task
   the coordinator keeps: an unload (reload, restart) cancels it before its cursors are saved,
   and an unloaded coordinator never schedules again (else the old one kept polling next to the
@@ -50,9 +57,15 @@ from .api.models import (
     EnergyData,
     EnergyType,
     Mandate,
-    MandateStatus,
     PeriodType,
     Resolution,
+)
+from .backfill_policy import (
+    REFUSALS_BEFORE_SKIP,
+    Refusals,
+    backoff_delay,
+    is_refusal,
+    read_time_reach,
 )
 from .capacity import (
     DayPeak,
@@ -66,7 +79,6 @@ from .capacity import (
 )
 from .const import (
     CONF_BACKFILL_DAYS,
-    CONF_EANS,
     DEFAULT_BACKFILL_DAYS,
     DOMAIN,
     LOGGER,
@@ -76,10 +88,20 @@ from .const import (
     TIMEZONE,
 )
 from .cursors import Cursors, CursorStore, EanCursor, SubMeter
+from .gas_factor import gas_month_span, mark_reread, months_to_reread, note_gas_factors
 from .helpers import error_key
+from .mandates import (
+    choose_mandates,
+    data_end,
+    finished_while_followed,
+    note_mandate,
+    selected_eans,
+)
+from .ownership import imported_elsewhere
 from .repairs import (
     async_set_data_period_moved,
     async_set_mandate_missing,
+    async_set_periods_skipped,
     async_update_mandate_issues,
 )
 from .statistics import (
@@ -96,6 +118,7 @@ from .statistics import (
     offtake_quarter_hours,
     rows_from_energy,
     statistic_id,
+    track_partial_hours,
 )
 
 MAX_CHUNK: Final = timedelta(days=185)
@@ -111,7 +134,6 @@ FIRST_FINE_CHUNK_DAYS: Final = 31
 POLL_OVERLAP: Final = timedelta(hours=2)
 INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months back (A18)
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
-BACKFILL_RETRY: Final = (timedelta(minutes=1), timedelta(hours=1))  # first, maximum
 MERGE_GAP_DAYS: Final = 7
 # Per-day offtake maxima are kept for the capacity window (12 months) plus a margin for late
 # revisions; older months' peaks are final and stay in the ``peak`` statistic.
@@ -173,6 +195,8 @@ class MeterState:
     last_data: datetime | None = None
     mandate_expiry: datetime | None = None
     hourly_access: bool = True
+    history_start: datetime | None = None  # where the imported history starts
+    hours_not_fetched: float = 0.0  # history the API no longer reached (3-year limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,26 +205,6 @@ class FluviusState:
 
     meters: dict[str, MeterState]
     backfill_done: bool
-
-
-def _preference(mandate: Mandate) -> tuple[bool, bool]:
-    return (
-        mandate.status == MandateStatus.APPROVED,
-        mandate.data_service_type == DataServiceType.QUARTER_HOURLY,
-    )
-
-
-def choose_mandates(mandates: Sequence[Mandate]) -> dict[str, Mandate]:
-    """One mandate per EAN: usable ones only; an Approved (running) mandate over a Finished
-    one (a renewed grant is listed next to the ended one), then quarter-hour over daily."""
-    result: dict[str, Mandate] = {}
-    for mandate in mandates:
-        if not mandate.usable or mandate.ean is None:
-            continue
-        current = result.get(mandate.ean)
-        if current is None or _preference(mandate) > _preference(current):
-            result[mandate.ean] = mandate
-    return result
 
 
 def day_boundary(day: date, hour: int = 0) -> datetime:
@@ -278,7 +282,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self.poll_minute = rng.randrange(*POLL_WINDOW)  # minute of the local day
         self.next_poll: datetime | None = None
         self.backfill_task: asyncio.Task[None] | None = None
-        self._backfill_failures = 0
+        self._backfill_failures = 0  # in a row; reset by every chunk imported or skipped
+        self._refusals = Refusals()
+        self._retry_skipped = True  # retry the skipped chunks in the next backfill run
         self._poll_due = False
         self._started = False
         self._unloaded = False
@@ -291,15 +297,21 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._skipped: set[str] = set()  # EANs without mandate in this backfill run
         self._chunk_days: dict[str, int] = {}  # learnt days per request (SAMPLE_BUDGET)
         self._prefetch: dict[str, tuple[tuple[datetime, datetime], asyncio.Task[EnergyData]]] = {}
+        # Selected meters an older entry imports (EAN -> that entry): fixed at set-up.
+        self.imported_elsewhere = imported_elsewhere(hass, entry)
         entry.async_on_unload(self._async_cancel_timers)
 
     # --- the EANs ----------------------------------------------------------------------------
 
     @property
     def eans(self) -> list[str]:
-        """The main EANs this entry follows: the selected ones, else every usable mandate."""
-        selected: list[str] | None = self.config_entry.options.get(CONF_EANS)
-        return list(selected) if selected else sorted(self.mandates)
+        """The main EANs this entry follows: the selected ones (an empty selection follows
+        none), less those an older entry imports (one importer per EAN)."""
+        return [
+            ean
+            for ean in selected_eans(self.config_entry.options)
+            if ean not in self.imported_elsewhere
+        ]
 
     def _hourly_access(self, ean: str) -> bool:
         mandate = self.mandates.get(ean)
@@ -321,16 +333,22 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     async def _async_setup(self) -> None:
         """Load the cursors and the last values (no network)."""
         self.cursors = await self._store.async_load()
+        now = dt_util.utcnow()
         for ean in self.eans:
             cursor = self.cursors.get(ean)
+            if (mandate := self.mandates.get(ean)) is not None:
+                # Before any backfill window: a meter chosen when already ended is history only.
+                note_mandate(cursor, mandate, now)
             await self._async_load_last_values(ean, cursor)
 
     @override
     async def _async_update_data(self) -> FluviusState:
         if not self._started:
-            # First refresh: start the backfill in the background, never block the set-up.
+            # First refresh: start the backfill in the background, never block the set-up,
+            # and the daily poll's timer, which never waits for the backfill.
             self._started = True
             self._start_backfill()
+            self._schedule_poll(dt_util.utcnow())
             return self._build_state()
         if self._poll_due:
             self._poll_due = False
@@ -339,7 +357,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
 
     @callback
     def _start_backfill(self) -> None:
-        self._unsub_backfill_retry = None
+        if self._unsub_backfill_retry is not None:
+            self._unsub_backfill_retry()
+            self._unsub_backfill_retry = None
+        if self._unloaded:
+            return
         if self.backfill_task is not None and not self.backfill_task.done():
             return
         self.backfill_task = self.config_entry.async_create_background_task(
@@ -350,6 +372,23 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         """Wait for the running backfill (tests, benchmark)."""
         if self.backfill_task is not None:
             await asyncio.shield(self.backfill_task)
+
+    @callback
+    def _on_backfill_retry(self, _now: datetime) -> None:
+        self._unsub_backfill_retry = None
+        self._start_backfill()
+
+    @callback
+    def _resume_backfill(self) -> None:
+        """After the daily poll: retry the skipped chunks, and start a backfill that is neither
+        running nor waiting for its retry timer (whatever stopped it, it goes on)."""
+        self._retry_skipped = True
+        pending = any(
+            not cursor.backfill_done or cursor.skipped
+            for cursor in (self.cursors.get(ean) for ean in self.eans if ean not in self._skipped)
+        )
+        if pending and self._unsub_backfill_retry is None:
+            self._start_backfill()
 
     @callback
     def _async_cancel_timers(self) -> None:
@@ -371,6 +410,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         start = ceil_local_midnight(
             now - timedelta(days=self._backfill_days()), self._day_hour(ean)
         )
+        # Never before the API's reach now (a later request moves on from there and records
+        # what was lost; a new window loses nothing).
+        start = max(start, self._reach(ean))
         mandate = self.mandates.get(ean)
         if mandate is not None and mandate.data_period_from is not None:
             start = max(start, mandate.data_period_from)
@@ -410,21 +452,26 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 for index, ean in enumerate(pending):
                     async with self._lock:
                         await self._async_backfill_chunk(ean, pending, index)
+            if self._retry_skipped:
+                for ean in self.eans:
+                    if ean not in self._skipped:
+                        async with self._lock:
+                            await self._async_retry_skipped(ean)
+                self._retry_skipped = False
         except ConfigEntryAuthFailed:
             LOGGER.warning("Fluvius refused the credentials; the backfill waits for reauth")
             self.config_entry.async_start_reauth(self.hass)
             return
         except UpdateFailed as err:
             self._backfill_failures += 1
-            first, maximum = BACKFILL_RETRY
-            delay = min(first * 2 ** (self._backfill_failures - 1), maximum)
             cause = err.__cause__
-            if isinstance(cause, FluviusRateLimitError) and cause.retry_after:
-                delay = max(delay, timedelta(seconds=cause.retry_after))
+            retry_after = cause.retry_after if isinstance(cause, FluviusRateLimitError) else None
+            delay = backoff_delay(self._backfill_failures, retry_after)
             LOGGER.warning("Backfill paused (%s); resuming in %s", err, delay)
-            self._unsub_backfill_retry = async_call_later(
-                self.hass, delay, callback(lambda _now: self._start_backfill())
-            )
+            if not self._unloaded:
+                self._unsub_backfill_retry = async_call_later(
+                    self.hass, delay, self._on_backfill_retry
+                )
             return
         finally:
             # Paused, cancelled (unload, shutdown) or done: no request keeps running.
@@ -432,7 +479,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self._backfill_failures = 0
         LOGGER.debug("Backfill complete for %s", self.eans)
         self.async_set_updated_data(self._build_state())
-        self._schedule_poll(dt_util.utcnow())
 
     async def _async_fetch_chunk(self, ean: str, start: datetime, end: datetime) -> EnergyData:
         """The chunk's response: the one prefetched while the previous chunk was written."""
@@ -476,13 +522,27 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             if limit is None or cursor.backfilled_until is None:
                 continue
             start = end if other == ean else cursor.backfilled_until
+            start = max(start, self._reach(other))
             if start >= limit:
                 continue
             return other, (start, self._chunk_end(other, start, limit))
         return None
 
+    def _reach(self, ean: str) -> datetime:
+        """The first day start (gas day start for gas) a readTime request may ask for now."""
+        return ceil_local_midnight(read_time_reach(dt_util.utcnow()), self._day_hour(ean))
+
     async def _async_backfill_chunk(self, ean: str, pending: list[str], index: int) -> None:
         cursor = self.cursors.get(ean)
+        if cursor.lose_before(self._reach(ean)):
+            LOGGER.warning(
+                "The Fluvius API no longer reaches the start of the history of %s: it starts "
+                "%s (%.0f hours could not be fetched)",
+                ean,
+                cursor.backfill_from,
+                cursor.lost_hours,
+            )
+            await self._store.async_save(self.cursors)
         limit = cursor.backfill_limit
         assert cursor.backfilled_until is not None and limit is not None
         start = cursor.backfilled_until
@@ -503,7 +563,13 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         except FluviusAuthError as err:
             raise ConfigEntryAuthFailed(str(err)) from err
         except FluviusError as err:
+            if self._refused_enough(ean, start, err):
+                cursor.backfilled(end)
+                await self._async_skip_chunk(ean, cursor, start, end, err)
+                return
             raise _update_failed(err) from err
+        self._refusals.clear(ean, start)
+        self._backfill_failures = 0
         async_set_mandate_missing(self.hass, self.config_entry, ean, self._mandate_ended(ean))
         self._learn_chunk_days(ean, start, end, data.sample_count)
         # Ask for the next chunk in turn while the recorder writes this one (the cursor rules
@@ -529,6 +595,52 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         await self._store.async_save(self.cursors)
         await self._async_load_last_values(ean, cursor)
         self.async_set_updated_data(self._build_state())
+
+    def _refused_enough(self, ean: str, start: datetime, err: FluviusError) -> bool:
+        """Whether the chunk of ``ean`` at ``start`` is now refused often enough to skip it."""
+        return is_refusal(err) and self._refusals.add(ean, start) >= REFUSALS_BEFORE_SKIP
+
+    async def _async_skip_chunk(
+        self, ean: str, cursor: EanCursor, start: datetime, end: datetime, err: FluviusError
+    ) -> None:
+        """Go on without a chunk refused again and again; record it, tell the user."""
+        LOGGER.warning(
+            "Skipping %s to %s of %s after %d refusals (%s); it is tried again every day",
+            start,
+            end,
+            ean,
+            REFUSALS_BEFORE_SKIP,
+            err.message,
+        )
+        self._refusals.clear(ean, start)
+        self._backfill_failures = 0
+        self._retry_skipped = False  # it was just asked for 3 times: tomorrow again
+        cursor.skip(start, end)
+        await self._store.async_save(self.cursors)
+        async_set_periods_skipped(self.hass, self.config_entry, ean, cursor.skipped)
+
+    async def _async_retry_skipped(self, ean: str) -> None:
+        """Ask once more for the chunks of ``ean`` skipped earlier; import those that come."""
+        cursor = self.cursors.get(ean)
+        if not cursor.skipped:
+            return
+        cursor.drop_unreachable_skips(self._reach(ean))
+        for start, end in list(cursor.skipped):
+            try:
+                data = await self._async_request(ean, PeriodType.READ_TIME, start, end, "skipped")
+            except FluviusAuthError as err:
+                raise ConfigEntryAuthFailed(str(err)) from err
+            except FluviusError as err:
+                if not is_refusal(err):
+                    raise _update_failed(err) from err
+                LOGGER.debug("Skipped period %s to %s of %s still refused", start, end, ean)
+                continue
+            await self._async_process(ean, data)
+            cursor.unskip(start, end)
+            await self._store.async_save(self.cursors)
+            LOGGER.info("Skipped period %s to %s of %s imported", start, end, ean)
+        await self._store.async_save(self.cursors)
+        async_set_periods_skipped(self.hass, self.config_entry, ean, cursor.skipped)
 
     # --- polls -------------------------------------------------------------------------------
 
@@ -572,6 +684,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         await self.async_refresh()
         if self._unsub_timer is None:
             self._schedule_poll(dt_util.utcnow(), retry=not self.last_update_success)
+        self._resume_backfill()
 
     async def async_poll_now(self) -> None:
         """Run one poll right away (tests, benchmark, a manual refresh)."""
@@ -597,6 +710,11 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 except (FluviusNoMandateError, FluviusForbiddenError) as err:
                     if isinstance(err, FluviusSubscriptionKeyError):
                         raise ConfigEntryAuthFailed(str(err)) from err
+                    if self._past_end(ean, now):
+                        # Expired or ended: Fluvius releases nothing more, as its own issue
+                        # (mandate_expired, mandate_missing) already says.
+                        LOGGER.debug("No more data for %s after its end: %s", ean, err.message)
+                        continue
                     async_set_mandate_missing(self.hass, self.config_entry, ean, True)
                 except FluviusAuthError as err:
                     raise ConfigEntryAuthFailed(str(err)) from err
@@ -615,31 +733,38 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         if failure is not None:
             raise _update_failed(failure) from failure
 
-    def _pollable(self, ean: str, now: datetime) -> bool:
-        """Whether a poll asks for this meter: it has a mandate, and its data period has not
-        ended more than :data:`ENDED_POLL_GRACE` ago."""
+    def _data_end(self, ean: str, now: datetime) -> datetime | None:
+        """When the meter's data ends (data period end, mandate expiry, first seen Finished or
+        expired; see mandates.py), or None while it runs."""
         mandate = self.mandates.get(ean)
         if mandate is None:
+            return self.cursors.get(ean).data_period_to
+        cursor = self.cursors.get(ean)
+        note_mandate(cursor, mandate, now)
+        return data_end(mandate, cursor)
+
+    def _pollable(self, ean: str, now: datetime) -> bool:
+        """Whether a poll asks for this meter: it has a mandate, and its data did not end more
+        than :data:`ENDED_POLL_GRACE` ago (late values of what was measured before the end:
+        late days, corrected estimates, the gas month's definitive factor)."""
+        if ean not in self.mandates:
             return False
-        end = mandate.data_period_to
+        end = self._data_end(ean, now)
         return end is None or now < end + ENDED_POLL_GRACE
 
-    def _mandate_ended(self, ean: str) -> bool:
-        """Whether the meter's mandate ended (Finished) while we were following it.
+    def _past_end(self, ean: str, now: datetime) -> bool:
+        end = self._data_end(ean, now)
+        return end is not None and end <= now
 
-        A meter selected when its mandate had already finished (history only, offered so in
-        the config flow) is no surprise: its backfill window ends at the data period end.
-        """
+    def _mandate_ended(self, ean: str) -> bool:
+        """Whether the meter's mandate ended (Finished) while we were following it."""
         mandate = self.mandates.get(ean)
-        if mandate is None or mandate.status != MandateStatus.FINISHED:
-            return False
-        end = mandate.data_period_to
-        backfill_to = self.cursors.get(ean).backfill_to
-        return end is not None and backfill_to is not None and end > backfill_to
+        return mandate is not None and finished_while_followed(mandate, self.cursors.get(ean))
 
     def _yesterday_incomplete(self, ean: str, now: datetime) -> bool:
         cursor = self.cursors.get(ean)
-        if cursor.data_period_to is not None and cursor.data_period_to <= now:
+        end = self._data_end(ean, now)
+        if end is not None and end <= now:
             return False
         today = floor_local_midnight(now, self._day_hour(ean))
         return cursor.last_data is None or cursor.last_data < today
@@ -651,9 +776,35 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         end = now.replace(second=0, microsecond=0)
         if end <= start:
             return
-        inserted = await self._async_request(ean, PeriodType.INSERT_TIME, start, end, "poll")
         hour = self._day_hour(ean)
-        days = self._affected_days(ean, inserted, now, hour)
+        try:
+            inserted = await self._async_request(ean, PeriodType.INSERT_TIME, start, end, "poll")
+        except FluviusError as err:
+            # An insertTime answer refused again and again never stops the polls: its window's
+            # days are read by measurement time instead (each of those requests can be skipped
+            # on its own); revisions of older days it held come with a later answer, if any.
+            if not self._refused_enough(ean, start, err):
+                raise
+            self._refusals.clear(ean, start)
+            LOGGER.warning(
+                "The insertTime answer of %s from %s was refused %d times (%s); reading those "
+                "days by measurement time instead",
+                ean,
+                start,
+                REFUSALS_BEFORE_SKIP,
+                err.message,
+            )
+            affected = self._window_days(ean, start, min(end, now), hour)
+        else:
+            self._refusals.clear(ean, start)
+            affected = self._affected_days(ean, inserted, now, hour)
+        days = {
+            day
+            for day in affected
+            if not cursor.backfill_brings(
+                day_boundary(day, hour), day_boundary(day + timedelta(days=1), hour)
+            )
+        }
         for first, last in self._day_runs(days):
             fetch_start = day_boundary(first, hour)
             fetch_end = min(day_boundary(last + timedelta(days=1), hour), end)
@@ -664,15 +815,65 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             # definitive conversion factor) stay out, as the days themselves do.
             if cursor.backfill_from is not None:
                 fetch_start = max(fetch_start, cursor.backfill_from)
+            # Days the API no longer reaches (3 years back) cannot be refetched.
+            fetch_start = max(fetch_start, self._reach(ean))
+            while fetch_start < fetch_end:
+                chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
+                try:
+                    data = await self._async_request(
+                        ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
+                    )
+                except FluviusError as err:
+                    # Refused again and again: the polls go on without it (backfill_policy).
+                    if not self._refused_enough(ean, fetch_start, err):
+                        raise
+                    await self._async_skip_chunk(ean, cursor, fetch_start, chunk_stop, err)
+                else:
+                    self._refusals.clear(ean, fetch_start)
+                    await self._async_process(ean, data)
+                fetch_start = chunk_stop
+        await self._async_reread_gas_months(ean, cursor, now, end)
+        cursor.last_insert_poll = end
+        await self._async_load_last_values(ean, cursor)
+
+    async def _async_reread_gas_months(
+        self, ean: str, cursor: EanCursor, now: datetime, end: datetime
+    ) -> None:
+        """Re-read once, with readTime, each gas month whose kWh are still provisional after
+        the definitive factor's delay (gas_factor.py), inside the window and data period."""
+        for month in months_to_reread(cursor, now):
+            fetch_start, fetch_end = gas_month_span(month)
+            mandate = self.mandates.get(ean)
+            for first in (
+                cursor.backfill_from,
+                mandate.data_period_from if mandate is not None else None,
+            ):
+                if first is not None:
+                    fetch_start = max(fetch_start, first)
+            for last in (cursor.data_period_to, end):
+                if last is not None:
+                    fetch_end = min(fetch_end, last)
+            LOGGER.debug("Gas kWh of %s in %s still provisional: reading it again", ean, month)
             while fetch_start < fetch_end:
                 chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
                 data = await self._async_request(
-                    ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
+                    ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "gas_factor"
                 )
                 await self._async_process(ean, data)
                 fetch_start = chunk_stop
-        cursor.last_insert_poll = end
-        await self._async_load_last_values(ean, cursor)
+            mark_reread(cursor, month, now)
+
+    def _window_days(self, ean: str, start: datetime, end: datetime, hour: int) -> set[date]:
+        """The local days (gas days for gas) measured in [start, end), within the data period."""
+        cursor = self.cursors.get(ean)
+        if cursor.data_period_to is not None:
+            end = min(end, cursor.data_period_to)
+        days: set[date] = set()
+        day = boundary_day(start, hour)
+        while day_boundary(day, hour) < end:
+            days.add(day)
+            day += timedelta(days=1)
+        return days
 
     def _affected_days(self, ean: str, data: EnergyData, now: datetime, hour: int) -> set[date]:
         """The local days (gas days for gas) an insertTime answer touches."""
@@ -706,7 +907,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     async def _async_sync_mandates(self, now: datetime) -> None:
         """Re-read GET Mandate; repairs; purge data after a data period end moved back."""
         raw = list(await self.client.get_mandates())
-        mandates = choose_mandates(raw)
+        mandates = choose_mandates(raw, now)
         self._log_request("mandates", None, None, None, "ok", len(raw))
         self.cursors.last_mandate_sync = now
         returned: list[str] = []
@@ -720,6 +921,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 returned.append(ean)
             self.mandates[ean] = new
             cursor = self.cursors.get(ean)
+            note_mandate(cursor, new, now)
             end = new.data_period_to
             earlier = end is not None and (
                 cursor.data_period_to is None or end < cursor.data_period_to
@@ -840,6 +1042,8 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         """Import one response: hourly statistics, monthly peaks, what we learn of the meter."""
         cursor = self.cursors.get(ean)
         self._learn_meter(cursor, data)
+        cursor.missing_values += data.missing_values
+        note_gas_factors(cursor, data)
         rows, all_peaks = await self.hass.async_add_executor_job(
             self._rows_and_peaks, ean, data, self._hourly_access(ean), self.prices
         )
@@ -858,6 +1062,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             # This keeps the Store (saved after every poll) the same size for 1 or 3 years.
             cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d >= horizon}
         written = await async_import_rows(self.hass, rows)
+        track_partial_hours(cursor.partial_hours, rows, dt_util.utcnow())
         for stat_id, count in written.items():
             self._rows_written[stat_id] = self._rows_written.get(stat_id, 0) + count
         cursor.rows_written += sum(written.values())
@@ -921,7 +1126,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             values: dict[str, tuple[date, float]] = {}
             for stat_id, name in ids.items():
                 found = last_complete_day(
-                    rows.get(stat_id, []), gas=name.startswith("gas"), daily=daily
+                    rows.get(stat_id, []),
+                    gas=name.startswith("gas"),
+                    daily=daily,
+                    partial=cursor.partial_hours.get(stat_id, ()),
                 )
                 if found is not None:
                     values[name] = found
@@ -951,6 +1159,8 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 last_data=cursor.last_data,
                 mandate_expiry=mandate.mandate_expiration_date if mandate else None,
                 hourly_access=self._hourly_access(ean),
+                history_start=cursor.backfill_from,
+                hours_not_fetched=cursor.lost_hours,
             )
             for sub_ean, sub in cursor.sub_meters.items():
                 meters[sub_ean] = MeterState(
@@ -995,9 +1205,17 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                     "series": cursor.series,
                     "peak_months": len({month_start(d) for d in cursor.peak_days}),
                     "rows_written_total": cursor.rows_written,
+                    "missing_values_total": cursor.missing_values,
+                    "lost": [[_iso(start), _iso(end)] for start, end in cursor.lost],
+                    "lost_hours": cursor.lost_hours,
+                    "skipped": [[_iso(start), _iso(end)] for start, end in cursor.skipped],
+                    "ended_seen": _iso(cursor.ended_seen),
+                    "gas_months_provisional": sorted(m.isoformat() for m in cursor.gas_provisional),
+                    "gas_months_reread": sorted(m.isoformat() for m in cursor.gas_reread),
                 }
                 for ean, cursor in self.cursors.eans.items()
             },
+            "imported_by_another_entry": sorted(self.imported_elsewhere),
             "requests": list(self._requests),
             "rows_written_since_start": dict(sorted(self._rows_written.items())),
         }

@@ -9,7 +9,7 @@ The Store also keeps the compact per-day offtake maxima the monthly peak is reco
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
@@ -33,6 +33,28 @@ def _dt(value: Any) -> datetime | None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def _spans(raw: Any) -> list[tuple[datetime, datetime]]:
+    spans: list[tuple[datetime, datetime]] = []
+    for start, end in raw or []:
+        first, last = _dt(start), _dt(end)
+        if first is not None and last is not None:
+            spans.append((first, last))
+    return spans
+
+
+def _add_span(
+    spans: list[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """``spans`` with ``[start, end)`` added, sorted, touching spans merged."""
+    merged: list[tuple[datetime, datetime]] = []
+    for first, last in sorted([*spans, (start, end)]):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 @dataclass(slots=True)
@@ -66,6 +88,21 @@ class EanCursor:
     peak_days: dict[date, DayPeak] = field(default_factory=dict)
     peaks_written: dict[date, tuple[float, bool]] = field(default_factory=dict)
     rows_written: int = 0
+    missing_values: int = 0  # null or absent values received (GET Energy), a data-quality count
+    # Statistic id -> recent hours written from fewer slices than the hour holds.
+    partial_hours: dict[str, list[datetime]] = field(default_factory=dict)
+    # When the mandate was first seen ended (Finished, or expired), and whether the meter was
+    # being imported then (else it was chosen for its history only). Cleared once it runs again.
+    ended_seen: datetime | None = None
+    ended_followed: bool = False
+    # Gas: per gas month (its first day), the gas days whose kWh still carry the provisional
+    # conversion factor; and the months re-read once after the definitive factor's delay.
+    gas_provisional: dict[date, set[date]] = field(default_factory=dict)
+    gas_reread: set[date] = field(default_factory=set)
+    # What the API could no longer reach when the backfill got there (3-year limit), and the
+    # chunks skipped after repeated refusals (tried again on later days); [start, end) each.
+    lost: list[tuple[datetime, datetime]] = field(default_factory=list)
+    skipped: list[tuple[datetime, datetime]] = field(default_factory=list)
 
     @property
     def backfill_done(self) -> bool:
@@ -103,6 +140,54 @@ class EanCursor:
         self.backfill_from = self.backfilled_until = start
         return True
 
+    def lose_before(self, reach: datetime) -> bool:
+        """The API no longer reaches before ``reach``: what the backfill had not imported
+        before it is recorded as lost, and the backfill goes on from ``reach``."""
+        start, limit = self.backfilled_until, self.backfill_limit
+        if start is None or limit is None or start >= reach or start >= limit:
+            return False
+        stop = min(reach, limit)
+        self.lost = _add_span(self.lost, start, stop)
+        if self.backfill_from is not None and self.backfill_from >= start:
+            # The history now starts where the API still reaches.
+            self.backfill_from = stop
+        self.backfilled(stop)
+        return True
+
+    def drop_unreachable_skips(self, reach: datetime) -> None:
+        """Skipped periods (or their parts) the API no longer reaches are lost."""
+        kept: list[tuple[datetime, datetime]] = []
+        for start, end in self.skipped:
+            if start < reach:
+                self.lost = _add_span(self.lost, start, min(end, reach))
+            if max(start, reach) < end:
+                kept.append((max(start, reach), end))
+        self.skipped = kept
+
+    def skip(self, start: datetime, end: datetime) -> None:
+        """Record a skipped chunk (kept as it was asked for: it is retried whole)."""
+        if (start, end) not in self.skipped:
+            self.skipped = sorted([*self.skipped, (start, end)])
+
+    def unskip(self, start: datetime, end: datetime) -> None:
+        self.skipped = [span for span in self.skipped if span != (start, end)]
+
+    @property
+    def lost_hours(self) -> float:
+        return sum((end - start) / timedelta(hours=1) for start, end in self.lost)
+
+    def backfill_brings(self, start: datetime, end: datetime) -> bool:
+        """Whether ``[start, end)`` lies inside what the backfill (or the retry of a skipped
+        chunk) will still import: a poll need not fetch it now."""
+        pending = [*self.skipped]
+        if not self.backfill_done and self.backfilled_until is not None:
+            if self.skip_from is not None and self.skip_to is not None:
+                pending += [(self.backfilled_until, self.skip_from)]
+                pending += [(self.skip_to, self.backfill_to or self.skip_to)]
+            elif self.backfill_to is not None:
+                pending.append((self.backfilled_until, self.backfill_to))
+        return any(first <= start and end <= last for first, last in pending)
+
     @property
     def sub_eans(self) -> list[str]:
         return sorted(self.sub_meters)
@@ -135,6 +220,20 @@ class EanCursor:
                 month.isoformat(): [kw, final] for month, (kw, final) in self.peaks_written.items()
             },
             "rows_written": self.rows_written,
+            "missing_values": self.missing_values,
+            "partial_hours": {
+                stat_id: [int(hour.timestamp()) for hour in hours]
+                for stat_id, hours in self.partial_hours.items()
+            },
+            "ended_seen": _iso(self.ended_seen),
+            "ended_followed": self.ended_followed,
+            "gas_provisional": {
+                month.isoformat(): sorted(day.day for day in days)
+                for month, days in sorted(self.gas_provisional.items())
+            },
+            "gas_reread": sorted(month.isoformat() for month in self.gas_reread),
+            "lost": [[_iso(start), _iso(end)] for start, end in self.lost],
+            "skipped": [[_iso(start), _iso(end)] for start, end in self.skipped],
         }
 
     @classmethod
@@ -164,6 +263,20 @@ class EanCursor:
                 for month, values in (raw.get("peaks_written") or {}).items()
             },
             rows_written=int(raw.get("rows_written") or 0),
+            missing_values=int(raw.get("missing_values") or 0),
+            partial_hours={
+                stat_id: [datetime.fromtimestamp(int(hour), UTC) for hour in hours]
+                for stat_id, hours in (raw.get("partial_hours") or {}).items()
+            },
+            ended_seen=_dt(raw.get("ended_seen")),
+            ended_followed=bool(raw.get("ended_followed")),
+            gas_provisional={
+                (month := date.fromisoformat(text)): {month.replace(day=int(d)) for d in days}
+                for text, days in (raw.get("gas_provisional") or {}).items()
+            },
+            gas_reread={date.fromisoformat(text) for text in raw.get("gas_reread") or []},
+            lost=_spans(raw.get("lost")),
+            skipped=_spans(raw.get("skipped")),
         )
 
 

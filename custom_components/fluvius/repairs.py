@@ -9,7 +9,10 @@ and deleted when it is gone:
 * ``mandate_missing``: GET Energy answered 404 or the mandate disappeared from GET Mandate
   (removed on Mijn Fluvius, ended by the grid user). It is fixable: the fix deselects the meter;
 * ``data_period_moved``: Fluvius moved the end of the consumption period into the past and,
-  as the specification requires (fluvius-api.md §6.7), we removed the data after it.
+  as the specification requires (fluvius-api.md §6.7), we removed the data after it;
+* ``periods_skipped``: Fluvius answered a period of a meter with data that could not be read,
+  again and again; the backfill went on without it and tries it again every day. The issue
+  names the periods and disappears once they are imported.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ ISSUE_MANDATE_EXPIRING = "mandate_expiring"
 ISSUE_MANDATE_EXPIRED = "mandate_expired"
 ISSUE_MANDATE_MISSING = "mandate_missing"
 ISSUE_DATA_PERIOD_MOVED = "data_period_moved"
+ISSUE_PERIODS_SKIPPED = "periods_skipped"
 
 # Where Fluvius explains how to create and renew access (mandates) in Mijn Fluvius.
 MANDATE_HELP_URL = "https://www.fluvius.be/nl/veelgestelde-vragen/mijn-fluvius/verbruik"
@@ -61,7 +65,7 @@ def _last_valid_day(exclusive_end: datetime) -> str:
 
 
 def _selected_eans(entry: ConfigEntry[Any]) -> list[str]:
-    return list(entry.options.get(CONF_EANS, []))
+    return list(entry.options.get(CONF_EANS) or [])
 
 
 def _renewal_state(mandates: Iterable[Mandate], now: datetime) -> tuple[str, Mandate] | None:
@@ -159,6 +163,7 @@ def async_update_mandate_issues(
         _RENEWAL: selected,
         ISSUE_MANDATE_MISSING: selected,
         ISSUE_DATA_PERIOD_MOVED: selected,
+        ISSUE_PERIODS_SKIPPED: selected,
     }
     registry = ir.async_get(hass)
     for domain, issue_id in list(registry.issues):
@@ -222,6 +227,40 @@ def async_set_data_period_moved(
     )
 
 
+def _period_text(start: datetime, end: datetime) -> str:
+    first, last = _local_date(start), _last_valid_day(end)
+    return first if first == last else f"{first} - {last}"
+
+
+@callback
+def async_set_periods_skipped(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    ean: str,
+    periods: Iterable[tuple[datetime, datetime]],
+) -> None:
+    """Raise, update or clear the issue naming the periods of a meter that were skipped."""
+    issue_id = _issue_id(ISSUE_PERIODS_SKIPPED, entry.entry_id, ean)
+    spans = sorted(periods)
+    if not spans:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        learn_more_url=API_INFO_URL,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_PERIODS_SKIPPED,
+        translation_placeholders={
+            "ean": ean,
+            "title": entry.title,
+            "periods": ", ".join(_period_text(start, end) for start, end in spans),
+        },
+    )
+
+
 @callback
 def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Delete every issue of a config entry (it is being removed)."""
@@ -232,18 +271,35 @@ def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
 
 
 class DeselectMeterRepairFlow(RepairsFlow):
-    """Fix for a meter whose mandate is gone: stop importing it (deselect it in the options)."""
+    """Fix for a meter whose mandate is gone (``mandate_missing``) or that another entry
+    imports (``imported_elsewhere``): stop importing it here (deselect it in the options).
 
-    def __init__(self, entry_id: str, ean: str) -> None:
+    Deselecting the entry's only meter leaves an empty selection, which follows no meter (never
+    every mandate); the ``confirm_last`` step says so and how to choose meters again.
+    """
+
+    def __init__(self, entry_id: str, ean: str, placeholders: dict[str, str]) -> None:
         self._entry_id = entry_id
         self._ean = ean
+        self._placeholders = placeholders
 
     async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is not None and not [e for e in _selected_eans(entry) if e != self._ean]:
+            return await self.async_step_confirm_last()
         return await self.async_step_confirm()
 
     async def async_step_confirm(
         self, user_input: dict[str, str] | None = None
     ) -> RepairsFlowResult:
+        return self._confirm("confirm", user_input)
+
+    async def async_step_confirm_last(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        return self._confirm("confirm_last", user_input)
+
+    def _confirm(self, step_id: str, user_input: dict[str, str] | None) -> RepairsFlowResult:
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None:
             return self.async_abort(reason="entry_removed")
@@ -256,15 +312,20 @@ class DeselectMeterRepairFlow(RepairsFlow):
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
             return self.async_create_entry(data={})
         return self.async_show_form(
-            step_id="confirm",
+            step_id=step_id,
             data_schema=vol.Schema({}),
-            description_placeholders={"ean": self._ean, "title": entry.title},
+            description_placeholders={
+                **self._placeholders,
+                "ean": self._ean,
+                "title": entry.title,
+            },
         )
 
 
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
-    """The fix flow of a fixable issue (only ``mandate_missing`` is)."""
+    """The fix flow of a fixable issue (``mandate_missing``, ``imported_elsewhere``)."""
     assert data is not None
-    return DeselectMeterRepairFlow(str(data["entry_id"]), str(data["ean"]))
+    extra = {"other": str(data["other"])} if data.get("other") is not None else {}
+    return DeselectMeterRepairFlow(str(data["entry_id"]), str(data["ean"]), extra)

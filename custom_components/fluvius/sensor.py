@@ -73,6 +73,16 @@ def _peak_attrs(meter: MeterState) -> Mapping[str, Any] | None:
     }
 
 
+def _history_attrs(meter: MeterState) -> Mapping[str, Any] | None:
+    """Where the imported history starts, and the hours the API no longer reached."""
+    if meter.history_start is None:
+        return None
+    return {
+        "history_start": meter.history_start.isoformat(),
+        "hours_not_fetched": round(meter.hours_not_fetched, 2),
+    }
+
+
 SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
     *(
         FluviusSensorEntityDescription(
@@ -120,6 +130,7 @@ SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda meter: meter.last_data,
         has_fn=lambda meter: meter.main_ean is None,
+        attr_fn=_history_attrs,
     ),
     FluviusSensorEntityDescription(
         key="mandate_expiry",

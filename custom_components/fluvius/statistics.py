@@ -27,7 +27,7 @@ added on top of a previous sum.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Final, Literal, cast, override
@@ -69,6 +69,7 @@ from .api.models import (
     Sample,
     SeriesKey,
     Unit,
+    active_series,
 )
 from .capacity import MonthPeak, local_midnight
 from .const import DOMAIN, LOGGER, TIMEZONE
@@ -82,6 +83,10 @@ GAS_DAY_START_HOUR: Final = 6  # the gas day runs 06:00-06:00 local
 DAY_TARIFF_HOURS: Final = range(7, 22)  # Belgian day tariff: 07:00-22:00 Mon-Fri local
 _EPSILON: Final = 1e-7  # sums and states are rounded to 6 decimals
 _DECIMALS: Final = 6
+_HOUR_SECONDS: Final = 3600.0
+PARTIAL_HOURS_KEPT: Final = timedelta(days=10)  # the last complete day looks ~3 days back
+_ACTIVE_REGISTERS: Final = frozenset({Register.TOTAL, Register.DAY, Register.NIGHT})
+_DAY_NIGHT: Final = frozenset({Register.DAY.value, Register.NIGHT.value})
 
 SERIES_PEAK: Final = "peak"
 
@@ -194,8 +199,20 @@ def gas_day_start(moment: datetime, tz: tzinfo = TIMEZONE) -> datetime:
     return start.astimezone(UTC)
 
 
-type SeriesRows = dict[tuple[str, str], dict[datetime, float]]
-"""(EAN, series name) -> {UTC hour start: state}."""
+class SeriesRows(dict[tuple[str, str], dict[datetime, float]]):
+    """(EAN, series name) -> {UTC hour start: state}.
+
+    ``partial``: per series, the hours summed from fewer slices than the hour holds (a value
+    was ``null``, dropped or not sent). Their rows are written with what arrived (the
+    dashboard keeps the rest of the hour), but they do not make a day complete
+    (:func:`last_complete_day`, through :func:`track_partial_hours`).
+    """
+
+    __slots__ = ("partial",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.partial: dict[tuple[str, str], set[datetime]] = {}
 
 
 _KNOWN_REGISTERS: Final = frozenset(str(register) for register in Register)
@@ -223,12 +240,46 @@ def _add(rows: SeriesRows, ean: str, series: str, start: datetime, value: float)
     bucket[start] = bucket.get(start, 0.0) + value
 
 
-def _dedupe(samples: Iterable[Sample]) -> list[Sample]:
-    """One sample per start (a payload may repeat an interval; the last one wins)."""
-    by_start: dict[datetime, Sample] = {}
+def _add_hours(rows: SeriesRows, ean: str, series: str, samples: Iterable[Sample]) -> None:
+    """Sub-hourly or hourly values summed into their UTC hour.
+
+    An hour some of whose slices are missing (a ``null`` value, a dropped impossible one, an
+    interval the response lacks) gets the sum of what arrived, never 0 for the rest, and is
+    noted in ``rows.partial``: it does not count as present for the last complete day.
+    """
+    hours: dict[datetime, list[float]] = {}
     for sample in samples:
-        by_start[sample.start] = sample
-    return [by_start[start] for start in sorted(by_start)]
+        hour = hour_start(sample.start)
+        entry = hours.get(hour)
+        if entry is None:
+            entry = hours[hour] = [0.0, 0.0]
+        entry[0] += sample.value
+        entry[1] += (sample.end - sample.start).total_seconds()
+    for hour, (value, seconds) in hours.items():
+        _add(rows, ean, series, hour, value)
+        if seconds < _HOUR_SECONDS:
+            rows.partial.setdefault((ean, series), set()).add(hour)
+
+
+def _by_kind(data: EnergyData) -> dict[SeriesKey, list[Sample]]:
+    """Every series of the response with its physical meters summed (``meter_id`` None).
+
+    Active energy (``total``/``day``/``night``) comes from :func:`active_series`, the one
+    place that decides it, as one ``total`` series; other registers as they are.
+    """
+    kinds: dict[SeriesKey, list[Sample]] = {
+        SeriesKey(key.ean, key.resolution, key.direction, Register.TOTAL, key.unit): samples
+        for key, samples in active_series(data).items()
+    }
+    for key in data.series:
+        if key.register in _ACTIVE_REGISTERS:
+            continue
+        kind = SeriesKey(key.ean, key.resolution, key.direction, key.register, key.unit)
+        if kind not in kinds:
+            kinds[kind] = data.samples(
+                key.ean, key.resolution, key.direction, key.register, key.unit
+            )
+    return kinds
 
 
 def rows_from_energy(
@@ -241,73 +292,67 @@ def rows_from_energy(
     """Turn one parsed response into hourly statistic states per (EAN, series).
 
     ``hourly_access``: the mandate gives quarter-hour (electricity) / hourly (gas) data. Then
-    the main series come from those values and the daily values only feed the day/night register
-    series. Without it, the daily values are the main series, at the local day start (gas: 06:00).
+    the main series come from those values (whole hours only) and the daily values only feed
+    the day/night register series. Without it, the daily values are the main series, at the
+    local day start (gas: 06:00). Active energy is :func:`active_series`'s: ``total``, else
+    ``day`` + ``night`` (A13).
     """
     gas = data.energy_type == EnergyType.GAS or any(
         key.unit == Unit.M3 for key in data.series
     )
-    rows: SeriesRows = {}
-    # Registers of sub-daily electricity values: "total" when present, else day + night (A13).
-    sub_daily_totals = {
-        (key.ean, key.direction, key.unit)
-        for key in data.series
-        if key.resolution != Resolution.DAILY and key.register == Register.TOTAL
-    }
-    daily_totals = {
-        (key.ean, key.direction, key.unit)
-        for key in data.series
-        if key.resolution == Resolution.DAILY and key.register == Register.TOTAL
-    }
+    rows = SeriesRows()
     offtake_day_night: dict[datetime, dict[str, float]] = {}
-    for key, raw_samples in data.series.items():
-        samples = _dedupe(raw_samples)
-        register = str(key.register)
-        name = _series_name(key, gas)
-        if name is None:
-            continue
-        if key.resolution != Resolution.DAILY:
-            if not hourly_access:
+    if not gas:
+        # The daily day/night registers, exact as billed, whatever the access.
+        for key, samples in data.series.items():
+            register = str(key.register)
+            if key.resolution != Resolution.DAILY or register not in _DAY_NIGHT:
                 continue
-            if (
-                register in (Register.DAY, Register.NIGHT)
-                and (key.ean, key.direction, key.unit) in sub_daily_totals
-            ):
-                continue
-            for sample in samples:
-                _add(rows, key.ean, name, hour_start(sample.start), sample.value)
-            continue
-        # Daily values.
-        if gas:
-            if hourly_access:
-                continue
-            for sample in samples:
-                _add(rows, key.ean, name, gas_day_start(sample.start, tz), sample.value)
-            continue
-        if register in (Register.DAY, Register.NIGHT):
             for sample in samples:
                 start = hour_start(sample.start)
                 _add(rows, key.ean, f"{key.direction}_{register}", start, sample.value)
                 if key.direction == Direction.OFFTAKE:
                     offtake_day_night.setdefault(start, {})[register] = sample.value
-        if hourly_access:
+    for kind, samples in _by_kind(data).items():
+        name = _series_name(kind, gas)
+        if name is None or not samples:
             continue
-        # Daily-only access: the daily value is the main series, one row at the day start.
-        if register in (Register.DAY, Register.NIGHT) and (
-            key.ean,
-            key.direction,
-            key.unit,
-        ) in daily_totals:
-            continue
-        for sample in samples:
-            _add(rows, key.ean, name, hour_start(sample.start), sample.value)
+        if kind.resolution != Resolution.DAILY:
+            if hourly_access:
+                _add_hours(rows, kind.ean, name, samples)
+        elif not hourly_access:
+            # Daily-only access: the daily value is the main series, one row at the day start.
+            for sample in samples:
+                start = gas_day_start(sample.start, tz) if gas else hour_start(sample.start)
+                _add(rows, kind.ean, name, start, sample.value)
 
     if prices is not None:
         _add_costs(rows, data.ean, prices, hourly_access, offtake_day_night, tz)
-    return {
-        series: {start: round(value, _DECIMALS) for start, value in values.items()}
-        for series, values in rows.items()
-    }
+    for values in rows.values():
+        for start, value in values.items():
+            values[start] = round(value, _DECIMALS)
+    return rows
+
+
+def track_partial_hours(
+    known: dict[str, list[datetime]], rows: SeriesRows, now: datetime
+) -> None:
+    """Update ``known`` (statistic id -> partial hours, kept in the cursor) with one import.
+
+    Every hour the import writes is settled again: partial hours are added, whole ones
+    removed (the missing value arrived). Hours older than :data:`PARTIAL_HOURS_KEPT` are
+    forgotten: the last complete day only looks at the last few days.
+    """
+    horizon = now - PARTIAL_HOURS_KEPT
+    for (ean, series), states in rows.items():
+        stat_id = statistic_id(ean, series)
+        partial = rows.partial.get((ean, series), set())
+        hours = set(known.get(stat_id, ())) - states.keys() | partial
+        kept = sorted(hour for hour in hours if hour >= horizon)
+        if kept:
+            known[stat_id] = kept
+        else:
+            known.pop(stat_id, None)
 
 
 def _add_costs(
@@ -348,17 +393,19 @@ def _add_costs(
 
 
 def offtake_quarter_hours(data: EnergyData) -> dict[str, list[Sample]]:
-    """The raw offtake (active, kWh) quarter-hours per EAN: the input of the monthly peak."""
-    result: dict[str, list[Sample]] = {}
-    for key, samples in data.series.items():
-        if (
-            key.resolution == Resolution.QUARTER_HOURLY
-            and key.direction == Direction.OFFTAKE
-            and key.register == Register.TOTAL
-            and key.unit == Unit.KWH
-        ):
-            result.setdefault(key.ean, []).extend(samples)
-    return result
+    """The offtake active energy (kWh) quarter-hours per EAN: the input of the monthly peak.
+
+    The same slices as the hourly rows (:func:`active_series`): ``total``, else ``day`` +
+    ``night``; physical meters summed; missing slices left out (the month is then not final).
+    """
+    return {
+        key.ean: samples
+        for key, samples in active_series(data).items()
+        if key.resolution == Resolution.QUARTER_HOURLY
+        and key.direction == Direction.OFFTAKE
+        and key.unit == Unit.KWH
+        and samples
+    }
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -545,27 +592,39 @@ def last_complete_day(
     *,
     gas: bool,
     daily: bool,
+    partial: Collection[datetime] = (),
     tz: tzinfo = TIMEZONE,
 ) -> tuple[date, float] | None:
-    """The newest local day (gas day for gas) whose every hour has a row, and its total.
+    """The newest local day (gas day for gas) whose every hour has a whole row, and its total.
 
+    A gas day runs 06:00-06:00 local, so on the DST weekends the gas day that holds the
+    change (Saturday's) has 23 or 25 hours, like the calendar Sunday does for electricity. An
+    hour in ``partial`` (a slice of it is missing, :func:`track_partial_hours`) does not count.
     Daily-only series have one row per day, so any day with a row is complete.
     """
-    shift = timedelta(hours=GAS_DAY_START_HOUR) if gas else timedelta(0)
+    first_hour = GAS_DAY_START_HOUR if gas else 0
+    shift = timedelta(hours=first_hour)
     days: dict[date, list[tuple[datetime, float]]] = {}
     for start, state, _ in rows:
+        # Wall-clock arithmetic: 05:00 local belongs to the gas day of the day before.
         day = (start.astimezone(tz) - shift).date()
         days.setdefault(day, []).append((start, state))
     for day in sorted(days, reverse=True):
         entries = days[day]
         if daily:
             return day, round(sum(state for _, state in entries), _DECIMALS)
-        begin = local_midnight(day, tz)
-        end = local_midnight(day + timedelta(days=1), tz)
+        begin = local_time(day, first_hour, tz)
+        end = local_time(day + timedelta(days=1), first_hour, tz)
         hours = round((end - begin) / HOUR)
-        if len({start for start, _ in entries}) >= hours:
+        whole = {start for start, _ in entries if begin <= start < end} - set(partial)
+        if len(whole) == hours:
             return day, round(sum(state for _, state in entries), _DECIMALS)
     return None
+
+
+def local_time(day: date, hour: int, tz: tzinfo = TIMEZONE) -> datetime:
+    """The UTC instant of ``hour``:00 local on ``day`` (0: midnight; 6: the gas day's start)."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(UTC)
 
 
 # --- removing ------------------------------------------------------------------------------
@@ -641,16 +700,22 @@ async def async_clear_statistics_for(hass: HomeAssistant, eans: Iterable[str]) -
     return stat_ids
 
 
-async def async_clear_entry_statistics(hass: HomeAssistant, entry: Any) -> list[str]:
-    """Remove every statistic of a config entry's meters, submeters included.
+async def async_clear_entry_statistics(
+    hass: HomeAssistant, entry: Any, *, keep: Iterable[str] = ()
+) -> list[str]:
+    """Remove every statistic of a config entry's meters, submeters included, except those of
+    the meters in ``keep`` (another entry imports them).
 
     Called from ``async_remove_entry`` (never on unload or reload). The submeter EANs are read
     from the entry's cursor Store, which must therefore be removed after this call.
     """
-    eans: set[str] = set(cast(list[str], entry.options.get("eans", [])))
+    kept = set(keep)
+    eans: set[str] = set(cast(list[str], entry.options.get("eans") or [])) - kept
     store = CursorStore(hass, entry.entry_id)
     cursors = await store.async_load()
     for ean, cursor in cursors.eans.items():
+        if ean in kept:
+            continue
         eans.add(ean)
         eans.update(cursor.sub_eans)
     LOGGER.debug("Clearing the statistics of %s", sorted(eans))

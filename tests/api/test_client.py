@@ -316,10 +316,14 @@ async def test_iter_energy_yields_one_result_per_chunk(
     ]
 
 
-async def test_later_chunk_wins_for_the_same_start(
-    client: FluviusClient, fake_api: FakeFluvius
+@pytest.mark.parametrize(
+    ("state", "kept"), [("READ", (99.0, "READ")), ("VAL", (99.0, "VAL")), ("EST", (3.0, "READ"))]
+)
+async def test_later_chunk_wins_for_the_same_start_unless_less_final(
+    client: FluviusClient, fake_api: FakeFluvius, state: str, kept: tuple[float, str]
 ) -> None:
-    """Chunks never overlap, but a server may return an interval on both sides of a border."""
+    """Chunks never overlap, but a server may return an interval on both sides of a border: the
+    later chunk's copy wins, unless it is less final (a late EST never replaces a READ)."""
     start = datetime(2024, 1, 1, tzinfo=UTC)
     border = start + timedelta(days=185)
 
@@ -336,7 +340,7 @@ async def test_later_chunk_wins_for_the_same_start(
                 "start": _z(border - timedelta(days=1)),
                 "end": _z(border),
                 "measurements": [
-                    {"offtake": {"total": {"value": 99.0, "unit": "kWh", "validationState": "EST"}}}
+                    {"offtake": {"total": {"value": 99.0, "unit": "kWh", "validationState": state}}}
                 ],
             },
         )
@@ -347,7 +351,7 @@ async def test_later_chunk_wins_for_the_same_start(
     [samples] = data.series.values()
     assert len(samples) == 187
     assert samples[184].start == border - timedelta(days=1)
-    assert (samples[184].value, samples[184].state) == (99.0, "EST")
+    assert (samples[184].value, samples[184].state) == kept
 
 
 @pytest.mark.parametrize(

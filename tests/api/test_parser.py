@@ -529,8 +529,6 @@ def _leaf(interval: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("mutate", "path"),
     [
-        (lambda i: _leaf(i).update(value=None), f"{QH17}.measurements[0].offtake.total.value"),
-        (lambda i: _leaf(i).pop("value"), f"{QH17}.measurements[0].offtake.total.value"),
         (lambda i: _leaf(i).update(value="1.5"), f"{QH17}.measurements[0].offtake.total.value"),
         (lambda i: _leaf(i).update(value=True), f"{QH17}.measurements[0].offtake.total.value"),
         (lambda i: _leaf(i).update(value=math.nan), f"{QH17}.measurements[0].offtake.total.value"),
@@ -685,18 +683,26 @@ def test_merge_consecutive_chunks() -> None:
     assert a.series[KEY] == _series([(0, 1), (1, 2)])  # inputs unchanged
 
 
-def test_merge_overlapping_later_wins() -> None:
-    a = _data({KEY: _series([(0, 1), (1, 2), (2, 3)]), KEY2: _series([(0, 5)])})
-    b = _data({KEY: _series([(1, 20), (3, 40)], "EST"), KEY2: []})
+def test_merge_overlapping_later_wins_unless_less_final() -> None:
+    a = _data({KEY: _series([(0, 1), (1, 2), (2, 3)], "EST"), KEY2: _series([(0, 5)])})
+    b = _data({KEY: _series([(1, 20), (3, 40)]), KEY2: []})
     merged = a.merge(b)
     assert [(s.value, s.state) for s in merged.series[KEY]] == [
-        (1, "READ"),
-        (20, "EST"),
-        (3, "READ"),
-        (40, "EST"),
+        (1, "EST"),
+        (20, "READ"),
+        (3, "EST"),
+        (40, "READ"),
     ]
     assert merged.series[KEY2] == _series([(0, 5)])
     assert _data({}).merge(a).series == a.series
+    # A late estimate never replaces a READ value; an equal state: the later copy.
+    late = _data({KEY: _series([(1, 99), (2, 30)], "EST")})
+    assert [(s.value, s.state) for s in merged.merge(late).series[KEY]] == [
+        (1, "EST"),
+        (20, "READ"),
+        (30, "EST"),
+        (40, "READ"),
+    ]
 
 
 def test_samples_combines_states_and_gas_factors() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from custom_components.fluvius.api.errors import FluviusPayloadError
-from custom_components.fluvius.api.models import Resolution
+from custom_components.fluvius.api.models import Resolution, active_series
 from custom_components.fluvius.api.parser import MAX_GAS_FLOW_M3H, MAX_POWER_KW, parse_energy
 
 EAN = "541441234567891234"
@@ -188,16 +188,54 @@ def test_unknown_series_in_unknown_unit_dropped(caplog: pytest.LogCaptureFixture
     assert "unknown series reverse.total in unknown unit 'Wh'" in caplog.text
 
 
-def test_duplicate_intervals_last_wins() -> None:
-    payload = _offtake([1.0, 2.0])
-    intervals = payload["data"]["headpoint"]["quarterHourlyEnergy"]
-    intervals.append(_interval(T0, {"offtake": {"total": _leaf(7.0)}}))
-    data = parse_energy(payload)
-    [samples] = data.series.values()
-    assert [(s.start, s.value) for s in samples] == [
-        (T0, 7.0),
-        (T0 + timedelta(minutes=15), 2.0),
-    ]
+def _leaf_in(value: float, state: str) -> dict[str, Any]:
+    return {"value": value, "unit": "kWh", "validationState": state}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "kept"),
+    [
+        ("READ", "EST", (1.0, "READ")),  # a late estimate after the READ value
+        ("VAL", "NVAL", (1.0, "VAL")),
+        ("READ", "NVAL", (1.0, "READ")),
+        ("EST", "READ", (7.0, "READ")),
+        ("NVAL", "VAL", (7.0, "VAL")),
+        ("READ", "READ", (7.0, "READ")),  # equals: the last copy
+        ("EST", "EST", (7.0, "EST")),
+    ],
+)
+def test_duplicate_intervals_most_final_wins(
+    first: str, second: str, kept: tuple[float, str]
+) -> None:
+    """Of a repeated interval the most final value wins (READ/VAL over EST/NVAL), among
+    equals the last copy in the response: as a later interval and inside one interval."""
+    t1 = T0 + timedelta(minutes=15)
+    later = _payload(
+        [
+            _interval(T0, {"offtake": {"total": _leaf_in(1.0, first)}}),
+            _interval(t1, {"offtake": {"total": _leaf(2.0)}}),
+            _interval(T0, {"offtake": {"total": _leaf_in(7.0, second)}}),
+        ]
+    )
+    inside = _payload(
+        [
+            {
+                "start": _ts(T0),
+                "end": _ts(t1),
+                "measurements": [
+                    {"offtake": {"total": _leaf_in(1.0, first)}},
+                    {"offtake": {"total": _leaf_in(7.0, second)}},
+                ],
+            },
+            _interval(t1, {"offtake": {"total": _leaf(2.0)}}),
+        ]
+    )
+    for payload in (later, inside):
+        [samples] = parse_energy(payload).series.values()
+        assert [(s.start, s.value, s.state) for s in samples] == [
+            (T0, *kept),
+            (t1, 2.0, "READ"),
+        ]
 
 
 def test_out_of_order_intervals_sorted() -> None:
@@ -215,8 +253,9 @@ def test_unknown_headpoint_type_still_parses() -> None:
     assert _values(payload) == [1.0]
 
 
-@pytest.mark.parametrize("field", ["value", "unit", "validationState", "start", "end"])
-def test_null_fields_refuse_the_response(field: str) -> None:
+@pytest.mark.parametrize("field", ["unit", "validationState", "start", "end"])
+def test_null_place_or_unit_refuses_the_response(field: str) -> None:
+    """A value whose unit, state or interval is null cannot be placed: refused whole."""
     payload = _offtake([1.0, 2.0])
     interval = payload["data"]["headpoint"]["quarterHourlyEnergy"][1]
     if field in ("start", "end"):
@@ -225,3 +264,112 @@ def test_null_fields_refuse_the_response(field: str) -> None:
         interval["measurements"][0]["offtake"]["total"][field] = None
     with pytest.raises(FluviusPayloadError):
         parse_energy(payload)
+
+
+def test_null_or_absent_values_are_missing_intervals(caplog: pytest.LogCaptureFixture) -> None:
+    """A null value, an absent value and a null register: those intervals are missing for
+    that register (never 0), counted, logged once; the rest of the response is parsed."""
+    values: list[float] = [1.0 + i for i in range(8)]
+    payload = _payload(
+        [
+            _interval(
+                T0 + timedelta(minutes=15 * i),
+                {"offtake": {"total": _leaf(v)}, "injection": {"total": _leaf(v / 10)}},
+            )
+            for i, v in enumerate(values)
+        ]
+    )
+    intervals = payload["data"]["headpoint"]["quarterHourlyEnergy"]
+    intervals[2]["measurements"][0]["offtake"]["total"]["value"] = None
+    del intervals[3]["measurements"][0]["offtake"]["total"]["value"]
+    intervals[5]["measurements"][0]["offtake"]["total"] = {
+        "value": None,
+        "unit": None,
+        "validationState": None,
+    }
+    intervals[6]["measurements"][0]["injection"]["total"] = None
+    with caplog.at_level(logging.INFO, logger=PARSER_LOGGER):
+        data = parse_energy(payload)
+    offtake = data.samples(EAN, QH, "offtake", "total", "kWh")
+    injection = data.samples(EAN, QH, "injection", "total", "kWh")
+    starts = [T0 + timedelta(minutes=15 * i) for i in range(8)]
+    assert [(s.start, s.value) for s in offtake] == [
+        (starts[i], values[i]) for i in (0, 1, 4, 6, 7)
+    ]
+    assert [s.start for s in injection] == [starts[i] for i in range(8) if i != 6]
+    assert data.missing_values == 4
+    assert {(str(m.direction), str(m.register), m.start) for m in data.missing} == {
+        ("offtake", "total", starts[2]),
+        ("offtake", "total", starts[3]),
+        ("offtake", "total", starts[5]),
+        ("injection", "total", starts[6]),
+    }
+    [record] = [r for r in caplog.records if r.name == PARSER_LOGGER]
+    assert record.levelno == logging.INFO
+    message = record.getMessage()
+    assert EAN in message and "4 missing" in message
+
+
+def test_a_whole_response_of_nulls_parses_to_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    """96 null values give one summary line, not 96."""
+    payload = _offtake([1.0] * 96)
+    for interval in payload["data"]["headpoint"]["quarterHourlyEnergy"]:
+        interval["measurements"][0]["offtake"]["total"]["value"] = None
+    with caplog.at_level(logging.INFO, logger=PARSER_LOGGER):
+        data = parse_energy(payload)
+    assert data.series == {}
+    assert data.missing_values == 96
+    assert len([r for r in caplog.records if r.name == PARSER_LOGGER]) == 1
+
+
+def test_no_missing_values_no_log(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger=PARSER_LOGGER):
+        data = parse_energy(_offtake([1.0, 2.0]))
+    assert data.missing_values == 0
+    assert not data.missing
+    assert not caplog.records
+
+
+def test_missing_values_add_up_over_chunks() -> None:
+    first = _offtake([1.0, 2.0])
+    first["data"]["headpoint"]["quarterHourlyEnergy"][0]["measurements"][0]["offtake"]["total"][
+        "value"
+    ] = None
+    second = _payload(
+        [
+            _interval(T0 + timedelta(hours=1), {"offtake": {"total": None}}),
+            _interval(T0 + timedelta(hours=1, minutes=15), {"offtake": {"total": _leaf(3.0)}}),
+        ]
+    )
+    merged = parse_energy(first).merge(parse_energy(second))
+    assert merged.missing_values == 2
+    assert {m.start for m in merged.missing} == {T0, T0 + timedelta(hours=1)}
+
+
+def test_a_meter_with_only_a_null_blocks_that_slice_of_the_ean() -> None:
+    """Two physical meters summed per slice: a slice null on one of them (which sent nothing
+    else) is missing for the EAN, not the other meter's value alone."""
+    meters = [
+        {
+            "seqNumber": str(n),
+            "meterID": f"M{n}",
+            "quarterHourlyEnergy": [
+                _interval(T0 + timedelta(minutes=15 * i), {"offtake": {"total": leaf}})
+                for i, leaf in enumerate(leaves)
+            ],
+        }
+        for n, leaves in ((1, [_leaf(1.0), _leaf(2.0)]), (2, [None]))
+    ]
+    payload = {
+        "data": {
+            "headpoint": {
+                "$type": "metering-on-meter",
+                "ean": EAN,
+                "energyType": "E",
+                "physicalMeters": meters,
+            }
+        }
+    }
+    [(key, samples)] = active_series(parse_energy(payload)).items()
+    assert (key.ean, key.resolution, str(key.direction)) == (EAN, QH, "offtake")
+    assert [(s.start, s.value) for s in samples] == [(T0 + timedelta(minutes=15), 2.0)]

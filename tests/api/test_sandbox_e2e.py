@@ -127,17 +127,16 @@ async def test_digital_quarter_hours(sandbox_client: FluviusClient) -> None:
     assert data.ean == EAN_DIGITAL_QH
     assert data.physical_meters
     _check_series(data, start, end)
-    offtake = data.samples(
-        EAN_DIGITAL_QH, Resolution.QUARTER_HOURLY, Direction.OFFTAKE, Register.TOTAL, Unit.KWH
-    )
-    injection = data.samples(
-        EAN_DIGITAL_QH, Resolution.QUARTER_HOURLY, Direction.INJECTION, Register.TOTAL, Unit.KWH
-    )
     expected = int((end - start) / timedelta(minutes=15))
-    assert len(offtake) == expected
-    assert len(injection) == expected
-    assert offtake[0].start == start
-    assert offtake[-1].end == end
+    # The stand-in's default layout of digital quarter-hours: day and night registers (A13).
+    for direction in (Direction.OFFTAKE, Direction.INJECTION):
+        for register in (Register.DAY, Register.NIGHT):
+            samples = data.samples(
+                EAN_DIGITAL_QH, Resolution.QUARTER_HOURLY, direction, register, Unit.KWH
+            )
+            assert len(samples) == expected
+            assert samples[0].start == start
+            assert samples[-1].end == end
 
 
 async def test_gas_hours_in_two_units(sandbox_client: FluviusClient) -> None:
@@ -183,8 +182,8 @@ async def test_more_than_185_days_in_chunks(sandbox_client: FluviusClient) -> No
     ]
     assert len(chunks) == 2
     merged = chunks[0].merge(chunks[1])
-    offtake = merged.samples(
-        EAN_DIGITAL_QH, Resolution.QUARTER_HOURLY, Direction.OFFTAKE, Register.TOTAL, Unit.KWH
+    offtake = merged.samples(  # every quarter-hour carries day and night (the default, A13)
+        EAN_DIGITAL_QH, Resolution.QUARTER_HOURLY, Direction.OFFTAKE, Register.DAY, Unit.KWH
     )
     assert offtake[0].start == start
     assert offtake[-1].end == end

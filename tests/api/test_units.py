@@ -250,14 +250,14 @@ def test_error_after_skipped_nulls_in_the_same_interval() -> None:
             {
                 "note": 5,
                 "offtake": None,
-                "injection": {"comment": "x", "total": None, "day": leaf, "night": {}},
+                "injection": {"comment": "x", "total": None, "day": leaf, "night": {"value": 1.0}},
             },
         ],
     }
     with pytest.raises(FluviusPayloadError) as info:
         parse_energy(_payload([interval]))
     assert info.value.path == (
-        "data.headpoint.quarterHourlyEnergy[0].measurements[1].injection.night.value"
+        "data.headpoint.quarterHourlyEnergy[0].measurements[1].injection.night.unit"
     )
 
 

@@ -200,7 +200,7 @@ async def test_remove_entry_clears_statistics_store_and_issues(
 
         await hass.config_entries.async_remove(entry.entry_id)
         await hass.async_block_till_done()
-    clear_statistics.assert_awaited_once_with(hass, entry)
+    clear_statistics.assert_awaited_once_with(hass, entry, keep=set())
     remove_store.assert_awaited_once_with(hass, entry.entry_id)
     assert not ir.async_get(hass).async_get_issue(
         DOMAIN, f"mandate_missing_{entry.entry_id}_{EAN_GAS}"

@@ -12,8 +12,10 @@ How a run goes:
    own estimates and their corrections (revisions), and a seeded mix of response faults on the
    API endpoints (429 with Retry-After, 500, 503, answers slower than the client's timeout,
    truncated and malformed JSON bodies) and tokens that stop working early.
-2. The entry is set up with a short backfill; during the backfill, once a chunk is committed,
-   Home Assistant "restarts" (the entry is reloaded) while the next chunk is half imported.
+2. The entry is set up with a short backfill. With ``install_outage_days``, every API request
+   fails (503) for that long right after the set-up, before the first chunk: the backfill and
+   the daily polls retry meanwhile. During the backfill, once a chunk is committed, Home
+   Assistant "restarts" (the entry is reloaded) while the next chunk is half imported.
 3. Then day after day both clocks move an hour at a time and the coordinator's own timer runs
    the daily insertTime poll and its retries. At seeded moments the entry is reloaded; once
    while a poll's import is half done. For ``outage_days`` every API request fails (503).
@@ -99,6 +101,7 @@ class SoakPlan:
     backfill_days: int = 10
     restarts: int = 2  # plain reloads at random moments (the mid-import ones come on top)
     outage_days: int = 2  # consecutive days on which every API request fails (0: none)
+    install_outage_days: int = 0  # days every API request fails right after the set-up
     late_share: float = 0.05  # days whose data arrives 48-72 h late
     # Share of API requests answered with each fault (GET Energy and GET Mandate).
     faults: Mapping[str, float] = field(
@@ -139,6 +142,9 @@ class SoakFigures:
     recovery_energy_per_ean: int = 0  # GET Energy of one meter on the day after the outage
     normal_energy_per_ean_day: float = 0.0  # median over meter-days (no backfill, no outage)
     max_ordinary_energy_per_ean_day: int = 0  # the most on a meter-day (no backfill, no outage)
+    install_outage_days: int = 0
+    backfill_hours: float = 0.0  # simulated hours from the set-up to the backfill's end
+    polls_during_install_outage: int = 0  # insertTime requests asked for meanwhile
     wall_seconds: float = 0.0
 
     @property
@@ -156,6 +162,9 @@ class SoakFigures:
             f"client retries {self.client_waits} "
             f"(Retry-After honoured {self.retry_after_honoured}), "
             f"failed polls retried {self.failed_polls}, set-up retries {self.setup_retries}; "
+            f"outage at install {self.install_outage_days} days (insertTime asked "
+            f"{self.polls_during_install_outage} times meanwhile; backfill done after "
+            f"{self.backfill_hours:.1f} h); "
             f"restarts {self.restarts} ({self.restarts_mid_import} mid-import, "
             f"{self.imports_interrupted} cancelled there); "
             f"rows compared {self.rows_compared} in {self.series_compared} series; "
@@ -300,6 +309,7 @@ class _Soak:
         self.entry: MockConfigEntry
         self.outage: FaultRule | None = None
         self.outage_days: set[date] = set()
+        self.backfill_days: set[date] = set()  # local days the backfill ran on
 
     # --- set-up ------------------------------------------------------------------------------
 
@@ -472,6 +482,8 @@ class _Soak:
         await self._run(self.hass.config_entries.async_setup(self.entry.entry_id))
         await self.hass.async_block_till_done()
         await self._ensure_loaded()
+        if self.plan.install_outage_days:
+            await self._install_outage()
         if await self._wait_entered(lambda: self.coordinator.backfill_task):
             self.figures.restarts_mid_import += 1
             await self._restart(release=True)
@@ -482,7 +494,24 @@ class _Soak:
                 break
             await self._step(timedelta(minutes=10))
         assert self.coordinator.data is not None and self.coordinator.data.backfill_done
+        self.figures.backfill_hours = (self.stand.sandbox.now() - NOW) / HOUR
+        day = NOW.astimezone(TIMEZONE).date()
+        while day <= self.stand.sandbox.now().astimezone(TIMEZONE).date():
+            self.backfill_days.add(day)
+            day += DAY
 
+    async def _install_outage(self) -> None:
+        """Every API request fails for ``install_outage_days`` after the set-up: the backfill
+        has not imported a chunk yet; it and the daily polls keep retrying."""
+        outage = self.stand.sandbox.faults.add("503", endpoints="energy|mandate", retry_after=60)
+        for _ in range(self.plan.install_outage_days * STEPS_PER_DAY):
+            self.outage_days.add(self.stand.sandbox.now().astimezone(TIMEZONE).date())
+            await self._step()
+        self.stand.sandbox.faults.remove(outage)
+        self.figures.install_outage_days = self.plan.install_outage_days
+        self.figures.polls_during_install_outage = sum(
+            1 for record in self.log.records if record.period_type == "insertTime"
+        )
     async def _wait_entered(self, task_of: Callable[[], asyncio.Task[None] | None]) -> bool:
         """Wait until the armed import is half done; False when the run it was armed for
         (``task_of()``) ended without one. A run paused on a fault resumes from its timer."""
@@ -507,7 +536,8 @@ class _Soak:
     async def _days(self) -> None:
         plan = self.plan
         restart_days = set(self.rng.sample(range(1, plan.days), min(plan.restarts, plan.days - 1)))
-        mid_poll_day = self.rng.randrange(1, plan.days)
+        # Days left after it: a poll that brings nothing new is not interrupted, the next is.
+        mid_poll_day = self.rng.randrange(1, max(2, plan.days - 5))
         outage_start = self.rng.randrange(2, max(3, plan.days - plan.outage_days - 2))
         for day_index in range(plan.days):
             if plan.outage_days and day_index == outage_start:
@@ -604,16 +634,15 @@ class _Soak:
         figures.max_energy_per_ean_day = max(energy.values(), default=0)
         figures.max_insert_per_ean_day = max(inserts.values(), default=0)
         figures.max_insert_ok_per_ean_day = max(inserts_ok.values(), default=0)
-        if self.outage_days:
+        if self.plan.outage_days:
             recovery = max(self.outage_days) + DAY
             figures.recovery_energy_per_ean = max(
                 (count for (_, day), count in energy.items() if day == recovery), default=0
             )
-        first_day = NOW.astimezone(TIMEZONE).date()  # the backfill's day
         ordinary = sorted(
             count
             for (_, day), count in energy.items()
-            if day != first_day and day not in self.outage_days
+            if day not in self.backfill_days and day not in self.outage_days
         )
         figures.normal_energy_per_ean_day = ordinary[len(ordinary) // 2] if ordinary else 0.0
         figures.max_ordinary_energy_per_ean_day = max(ordinary, default=0)

@@ -95,28 +95,33 @@ class _Everything(logging.Handler):
             self.lines.append(f"unformattable record {record.name}: {err!r} {record.msg!r}")
 
 
-def _every_logger_at_debug(handler: logging.Handler | None) -> None:
-    """DEBUG for the root and every logger that exists now; the handler also on the loggers
-    that do not propagate to the root. ``None``: take the handler off again."""
+@contextlib.contextmanager
+def _every_logger_at_debug(handler: logging.Handler) -> Iterator[None]:
+    """While inside: DEBUG for the root and every logger that exists now, the handler on the
+    root and on the loggers that do not propagate to it. On leaving, every level, ``disabled``
+    flag and handler is as it was (the tests that follow must not log every SQL statement)."""
     root = logging.getLogger()
     loggers = [
         logger
         for logger in list(logging.root.manager.loggerDict.values())
         if isinstance(logger, logging.Logger)
     ]
-    if handler is None:
+    saved = [(logger, logger.level, logger.disabled) for logger in (root, *loggers)]
+    attached: list[logging.Logger] = []
+    try:
         for logger in (root, *loggers):
-            for attached in [h for h in logger.handlers if isinstance(h, _Everything)]:
-                logger.removeHandler(attached)
-        return
-    root.setLevel(logging.DEBUG)
-    if handler not in root.handlers:
-        root.addHandler(handler)
-    for logger in loggers:
-        logger.setLevel(logging.DEBUG)
-        logger.disabled = False
-        if not logger.propagate and handler not in logger.handlers:
-            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+            logger.disabled = False
+            if (logger is root or not logger.propagate) and handler not in logger.handlers:
+                logger.addHandler(handler)
+                attached.append(logger)
+        yield
+    finally:
+        for logger in attached:
+            logger.removeHandler(handler)
+        for logger, level, disabled in saved:
+            logger.setLevel(level)
+            logger.disabled = disabled
 
 
 @contextlib.contextmanager
@@ -196,29 +201,27 @@ async def test_secrets_never_leave_the_entry_data(
     freezer.move_to(NOW)
     everything = _Everything()
     caplog.set_level(logging.DEBUG)
-    _every_logger_at_debug(everything)
-    events: list[Event] = []
-    hass.bus.async_listen(MATCH_ALL, events.append)
-    for component in ("config", REPAIRS_DOMAIN, DIAGNOSTICS_DOMAIN):
-        assert await async_setup_component(hass, component, {})
-    await hass.async_block_till_done()
-    http = Http(hass, hass_client)
+    with _every_logger_at_debug(everything):
+        events: list[Event] = []
+        hass.bus.async_listen(MATCH_ALL, events.append)
+        for component in ("config", REPAIRS_DOMAIN, DIAGNOSTICS_DOMAIN):
+            assert await async_setup_component(hass, component, {})
+        await hass.async_block_till_done()
+        http = Http(hass, hass_client)
 
-    stand, server = await start_stand_in(CREDENTIALS)
-    try:
-        with _recording_exceptions(monkeypatch) as exceptions:
-            tokens, diagnostics = await _life_cycle(hass, freezer, stand, http)
-            texts: dict[str, str] = {"caplog": caplog.text}
-            texts |= {f"log {n}": line for n, line in enumerate(everything.lines)}
-            texts |= {f"record {n}": r.getMessage() for n, r in enumerate(caplog.records)}
-            texts |= {
-                f"exception {n} {type(exc).__name__}": "\n".join(_exception_texts(exc))
-                for n, exc in enumerate(exceptions)
-            }
-    finally:
-        await server.close()
-        logging.getLogger().removeHandler(everything)
-    _every_logger_at_debug(None)
+        stand, server = await start_stand_in(CREDENTIALS)
+        try:
+            with _recording_exceptions(monkeypatch) as exceptions:
+                tokens, diagnostics = await _life_cycle(hass, freezer, stand, http)
+                texts: dict[str, str] = {"caplog": caplog.text}
+                texts |= {f"log {n}": line for n, line in enumerate(everything.lines)}
+                texts |= {f"record {n}": r.getMessage() for n, r in enumerate(caplog.records)}
+                texts |= {
+                    f"exception {n} {type(exc).__name__}": "\n".join(_exception_texts(exc))
+                    for n, exc in enumerate(exceptions)
+                }
+        finally:
+            await server.close()
 
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     coordinator: FluviusCoordinator = entry.runtime_data.coordinator

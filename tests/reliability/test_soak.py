@@ -1,5 +1,6 @@
 """The fault soak, short: 30 simulated days of daily polls for three meters against the API
-stand-in with a seeded mix of faults, late data, revisions, an outage and Home Assistant
+stand-in with a seeded mix of faults, late data, revisions, a 3-day outage at the first install
+(before the first chunk), another outage later and Home Assistant
 restarts (two of them in the middle of an import). The statistics end up equal to the truth,
 row by row, and the request pattern stays within the limits (see soak.py)."""
 
@@ -26,9 +27,14 @@ from .soak import ATTEMPTS_PER_REQUEST, POLLS_PER_DAY, ImportGate, SoakPlan, run
 
 
 async def test_fault_soak(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    plan = SoakPlan(days=30, restarts=2, outage_days=2)
+    plan = SoakPlan(days=30, restarts=2, outage_days=2, install_outage_days=3)
     figures = await run_soak(hass, freezer, plan)
     print(figures.line())  # noqa: T201 - the figures show with -rA / -s
+
+    # Every API request failed for 3 days after the set-up: the daily polls asked meanwhile
+    # (they never wait for the backfill), and the backfill went on once the outage was over.
+    assert figures.polls_during_install_outage >= 3 * len(plan.eans)
+    assert 3 * 24 <= figures.backfill_hours < 4 * 24
 
     assert figures.days == plan.days
     assert figures.differences == 0, figures.difference_examples

@@ -150,17 +150,32 @@ def when(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
 
 
+def active(registers: dict[str, Any]) -> dict[str, Any]:
+    """A direction's active energy as one leaf: ``total``, or ``day`` + ``night`` (a digital
+    quarter-hour in the ``day_night`` layout; both registers carry the same state)."""
+    if "total" in registers:
+        leaf: dict[str, Any] = registers["total"]
+        return leaf
+    day, night = registers["day"], registers["night"]
+    assert day["validationState"] == night["validationState"]
+    return {**day, "value": (milli(day["value"]) + milli(night["value"])) / 1000}
+
+
 def series(
     intervals: list[dict[str, Any]],
     direction: str,
     register: str = "total",
     unit: str | None = None,
 ) -> dict[str, tuple[int, dict[str, Any]]]:
-    """start -> (thousandths, leaf) of one register in an interval array."""
+    """start -> (thousandths, leaf) of one register in an interval array (``total``: the
+    active energy, also where ``day`` and ``night`` carry it)."""
     result = {}
     for interval in intervals:
         for measurement in interval["measurements"]:
-            leaf = measurement.get(direction, {}).get(register)
+            registers = measurement.get(direction, {})
+            leaf = registers.get(register)
+            if leaf is None and register == "total" and "day" in registers:
+                leaf = active(registers)
             if leaf is not None and (unit is None or leaf["unit"] == unit):
                 result[interval["start"]] = (milli(leaf["value"]), leaf)
     return result

@@ -61,6 +61,48 @@ def test_arguments() -> None:
     assert default.credentials.client_secret == "sandbox-secret"
 
 
+def test_payload_reading_arguments() -> None:
+    default = config_from_args(build_parser().parse_args([]))
+    assert default.quarter_hours == "day_night"
+    assert (default.missing_share, default.missing_form, default.duplicate_share) == (
+        0.0,
+        "null",
+        0.0,
+    )
+    config = config_from_args(
+        build_parser().parse_args(
+            [
+                "--quarter-hours",
+                "total",
+                "--missing-share",
+                "0.02",
+                "--missing-form",
+                "no_register",
+                "--duplicate-share",
+                "0.01",
+            ]
+        )
+    )
+    assert config.quarter_hours == "total"
+    assert config.missing_share == 0.02
+    assert config.missing_form == "no_register"
+    assert config.duplicate_share == 0.01
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--quarter-hours", "both"], ["--missing-share", "2"], ["--missing-form", "zero"]],
+)
+def test_bad_payload_readings_are_refused(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fluvius_sandbox.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert "error" in capsys.readouterr().err
+
+
 def test_bad_faults_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     from fluvius_sandbox.__main__ import main
 

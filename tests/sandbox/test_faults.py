@@ -255,3 +255,25 @@ async def test_token_endpoint_faults_are_opt_in(client: SandboxClient) -> None:
     client.sandbox.faults.load("500:next=1")
     assert (await client.http.post(TOKEN_PATH, data=TOKEN_FORM)).status == 200
     assert client.sandbox.stats.requests["token"] == 3
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "said"),
+    [(86_399, "23:59:59"), (3_599, "00:59:59"), (176_400, "2.01:00:00")],
+)
+async def test_quota_exhausted(client: SandboxClient, retry_after: int, said: str) -> None:
+    """API Management's quota policy: 403 with the time until the quota is replenished."""
+    client.sandbox.add_mandate(EAN)
+    (rule,) = parse_spec(f"quota:next=2,retry_after={retry_after},endpoints=energy")
+    client.sandbox.faults.add(rule)
+    assert (await client.get("/Mandate")).status == 200  # only GET Energy is limited
+    for _ in range(2):
+        response = await client.energy(EAN, *DAY)
+        assert response.status == 403
+        assert await response.json() == {
+            "statusCode": 403,
+            "message": f"Out of call volume quota. Quota will be replenished in {said}.",
+        }
+    assert (await client.energy(EAN, *DAY)).status == 200
+    assert client.sandbox.stats.faults["quota"] == 2
+    assert rule.as_dict()["retry_after"] == retry_after

@@ -13,7 +13,7 @@ from fluvius_sandbox import Sandbox, SandboxConfig, parse_mock_ean
 from fluvius_sandbox.energy import EnergyRequest, Granularity, PeriodType
 from fluvius_sandbox.timeutil import local_midnight
 
-from .conftest import milli, when
+from .conftest import active, milli, when
 
 KINDS = [
     "541440110000000",  # digital E offtake + injection
@@ -44,6 +44,12 @@ def _leaves(interval: dict[str, Any]) -> dict[tuple[str, str, str], tuple[int, s
             for register, leaf in registers.items():
                 key = (direction, register, leaf["unit"])
                 result[key] = (milli(leaf["value"]), leaf["validationState"])
+            if "day" in registers and "total" not in registers:  # active energy, A13
+                leaf = active(registers)
+                result[(direction, "total", leaf["unit"])] = (
+                    milli(leaf["value"]),
+                    leaf["validationState"],
+                )
     return result
 
 

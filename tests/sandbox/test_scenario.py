@@ -10,7 +10,7 @@ import pytest
 
 from fluvius_sandbox.timeutil import format_api_datetime
 
-from .conftest import MakeClient, SandboxClient, milli
+from .conftest import MakeClient, SandboxClient, active, milli
 
 QH_EAN = "541440110000000001"  # digital electricity, offtake + injection, quarter-hours
 AMR_PV = "541450011000000001"  # AMR offtake with PV production + auxiliary submeters
@@ -53,19 +53,19 @@ async def test_correction_months_back(stand: SandboxClient) -> None:
     # Until `at`: the value as generated, sent as an estimate.
     sandbox.clock.set(at - timedelta(seconds=1))
     (early,) = await _fine(stand, QH_EAN, qh, qh + timedelta(minutes=15))
-    leaf = early["measurements"][0]["offtake"]["total"]
+    leaf = active(early["measurements"][0]["offtake"])
     assert leaf["validationState"] == "EST"
     assert milli(leaf["value"]) == round(before["offtake"].quarter_hourly[qh] * 1000)
     # From `at`: corrected, READ.
     sandbox.clock.set(at + timedelta(hours=1))
     (late,) = await _fine(stand, QH_EAN, qh, qh + timedelta(minutes=15))
-    leaf = late["measurements"][0]["offtake"]["total"]
+    leaf = active(late["measurements"][0]["offtake"])
     assert leaf["validationState"] == "READ"
     assert (
-        milli(leaf["value"]) == milli(early["measurements"][0]["offtake"]["total"]["value"]) + 1250
+        milli(leaf["value"]) == milli(active(early["measurements"][0]["offtake"])["value"]) + 1250
     )
     # The other direction keeps its value (the whole interval is re-sent, as READ).
-    injection = [q["measurements"][0]["injection"]["total"] for q in (early, late)]
+    injection = [active(q["measurements"][0]["injection"]) for q in (early, late)]
     assert injection[0]["value"] == injection[1]["value"]
     assert [leaf["validationState"] for leaf in injection] == ["EST", "READ"]
     after = sandbox.truth(QH_EAN, qh, qh + timedelta(minutes=15), as_of=sandbox.now())
@@ -78,7 +78,7 @@ async def test_correction_months_back(stand: SandboxClient) -> None:
     )
     corrected = [q for q in got if q["start"] == _fmt(qh)]
     assert len(corrected) == 1
-    assert milli(corrected[0]["measurements"][0]["offtake"]["total"]["value"]) == milli(
+    assert milli(active(corrected[0]["measurements"][0]["offtake"])["value"]) == milli(
         leaf["value"]
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import SandboxClient, skeleton
+from .conftest import MakeClient, SandboxClient, series, skeleton
 
 DAY = ("2026-11-10T23:00:00Z", "2026-11-11T23:00:00Z")
 HOUR = ("2026-11-10T23:00:00Z", "2026-11-11T00:00:00Z")
@@ -89,28 +89,64 @@ def _measurement_keys(interval: dict[str, Any]) -> list[dict[str, list[str]]]:
     ]
 
 
-async def test_digital_quarter_hours_have_total(client: SandboxClient) -> None:
+async def test_digital_quarter_hours_carry_day_and_night_by_default(
+    client: SandboxClient,
+) -> None:
+    """The default layout is the one of the spec's digital examples: ``day`` and ``night``; the
+    quarter-hour's tariff register carries the value, the other one is 0.000 (as the spec's
+    daily example shows an unused register), both with the same state."""
     _mandate(client, "541440110000000001")
     data = await client.energy_json("541440110000000001", *DAY)
     meter = data["data"]["headpoint"]["physicalMeters"][0]
     assert _measurement_keys(meter["quarterHourlyEnergy"][0]) == [
-        {"offtake": ["total"], "injection": ["total"]}
+        {"offtake": ["day", "night"], "injection": ["day", "night"]}
     ]
     assert _measurement_keys(meter["dailyEnergy"][0]) == [
         {"offtake": ["day", "night"], "injection": ["day", "night"]}
     ]
-    leaf = meter["quarterHourlyEnergy"][0]["measurements"][0]["offtake"]["total"]
-    assert leaf["unit"] == "kWh"
-    assert leaf["validationState"] in ("READ", "EST")
+    # 11 November 2026 is a Wednesday: 00:00-07:00 local is night, 07:00-22:00 day.
+    by_start = {q["start"]: q["measurements"][0]["offtake"] for q in meter["quarterHourlyEnergy"]}
+    night = by_start["2026-11-11T05:45:00Z"]  # 06:45 local
+    day = by_start["2026-11-11T06:00:00Z"]  # 07:00 local
+    assert night["day"]["value"] == 0 and night["night"]["value"] > 0
+    assert day["night"]["value"] == 0 and day["day"]["value"] > 0
+    for registers in (night, day):
+        assert {leaf["unit"] for leaf in registers.values()} == {"kWh"}
+        assert registers["day"]["validationState"] == registers["night"]["validationState"]
 
 
-async def test_digital_offtake_only(client: SandboxClient) -> None:
+@pytest.mark.parametrize(
+    ("layout", "registers"), [("total", ["total"]), ("day_night", ["day", "night"])]
+)
+async def test_digital_quarter_hour_layout_knob(
+    make_client: MakeClient, layout: str, registers: list[str]
+) -> None:
+    """``quarter_hours`` chooses the registers; the active energy is the same either way."""
+    clients = {
+        name: await make_client(quarter_hours=name, estimate_share=0.0)
+        for name in ("total", "day_night")
+    }
+    client = clients[layout]
     _mandate(client, "541440010000000001")
     meter = (await client.energy_json("541440010000000001", *DAY))["data"]["headpoint"][
         "physicalMeters"
     ][0]
     assert _measurement_keys(meter["dailyEnergy"][0]) == [{"offtake": ["day", "night"]}]
-    assert _measurement_keys(meter["quarterHourlyEnergy"][0]) == [{"offtake": ["total"]}]
+    assert {tuple(q["measurements"][0]["offtake"]) for q in meter["quarterHourlyEnergy"]} == {
+        tuple(registers)
+    }
+    other = clients["day_night" if layout == "total" else "total"]
+    _mandate(other, "541440010000000001")
+    other_meter = (await other.energy_json("541440010000000001", *DAY))["data"]["headpoint"][
+        "physicalMeters"
+    ][0]
+
+    def values(quarters: list[dict[str, object]]) -> dict[str, int]:
+        return {start: value for start, (value, _) in series(quarters, "offtake").items()}
+
+    got = values(meter["quarterHourlyEnergy"])
+    assert len(got) == 96
+    assert got == values(other_meter["quarterHourlyEnergy"])
 
 
 async def test_gas_daily_two_units(client: SandboxClient) -> None:

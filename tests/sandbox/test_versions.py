@@ -11,7 +11,7 @@ from fluvius_sandbox.eans import parse_mock_ean
 from fluvius_sandbox.model import NEVER, Block
 from fluvius_sandbox.timeutil import format_epoch, month_index
 
-from .conftest import NOW, MakeClient, SandboxClient, milli, series, when
+from .conftest import NOW, MakeClient, SandboxClient, active, milli, series, when
 
 QH_EAN = "541440110000000001"
 GAS_EAN = "541441010000000001"
@@ -90,13 +90,13 @@ async def test_estimates_are_revised(client: SandboxClient) -> None:
 
     client.sandbox.clock.set(first)
     (early,) = await _quarters(client, QH_EAN, start, end)
-    leaf = early["measurements"][0]["offtake"]["total"]
+    leaf = active(early["measurements"][0]["offtake"])
     assert leaf["validationState"] == "EST"
     assert milli(leaf["value"]) == block.preliminary[key][index]
 
     client.sandbox.clock.set(fixed)
     (late,) = await _quarters(client, QH_EAN, start, end)
-    leaf = late["measurements"][0]["offtake"]["total"]
+    leaf = active(late["measurements"][0]["offtake"])
     assert leaf["validationState"] == "READ"
     assert milli(leaf["value"]) == block.final[key][index]
 
@@ -114,8 +114,8 @@ async def test_estimates_are_revised(client: SandboxClient) -> None:
         for q in await _quarters(client, QH_EAN, *window(fixed), periodType="insertTime")
         if q["start"] == start
     ]
-    assert version1["measurements"][0]["offtake"]["total"]["validationState"] == "EST"
-    assert version2["measurements"][0]["offtake"]["total"]["validationState"] == "READ"
+    assert active(version1["measurements"][0]["offtake"])["validationState"] == "EST"
+    assert active(version2["measurements"][0]["offtake"])["validationState"] == "READ"
     assert version1 != version2
     # The daily value of that day is revised too.
     day_start = format_epoch(int(block.day_bounds[day]))

@@ -4,6 +4,10 @@ time), the real client built from the config entry's data, a real recorder.
 The stand-in fixtures live in :mod:`tests.standin` (shared with the reliability tests). Here the
 stand-in sends no estimates and no late days unless a test asks (``stand.sandbox.correct``,
 ``delay_day``, ``withhold``), so that each test's data changes only where it says so.
+
+Digital quarter-hours come in the stand-in's default layout (``day`` + ``night``); tests where
+digital electricity matters run on both layouts with ``@BOTH_LAYOUTS`` (ids ``total`` and
+``day_night``), which parametrizes the ``quarter_hours`` fixture the ``stand`` fixture reads.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from custom_components.fluvius.api import FluviusClient
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from fluvius_sandbox.timeutil import parse_api_datetime
 from tests.standin import (
+    BOTH_LAYOUTS,
     StandIn,
     _harness,  # noqa: F401  # autouse: recorder before hass, the integration, loopback sockets
     make_entry as make_stand_entry,
@@ -39,7 +44,16 @@ from tests.standin import (
     utc,
 )
 
-__all__ = ["EnergyCall", "Setup", "energy_calls", "make_entry", "start_entry", "stop_entry", "utc"]
+__all__ = [
+    "BOTH_LAYOUTS",
+    "EnergyCall",
+    "Setup",
+    "energy_calls",
+    "make_entry",
+    "start_entry",
+    "stop_entry",
+    "utc",
+]
 
 
 @pytest.fixture
@@ -72,11 +86,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
+def quarter_hours() -> str:
+    """The stand-in's digital quarter-hour registers (``@BOTH_LAYOUTS`` runs a test on both)."""
+    return "day_night"
+
+
+@pytest.fixture
 async def stand(
-    request: pytest.FixtureRequest, freezer: FrozenDateTimeFactory
+    request: pytest.FixtureRequest, freezer: FrozenDateTimeFactory, quarter_hours: str
 ) -> AsyncGenerator[StandIn]:
     """The stand-in on loopback, its simulated clock at the test's ``freeze_time``."""
-    config: dict[str, Any] = {"estimate_share": 0.0, "late_share": 0.0}
+    config: dict[str, Any] = {
+        "estimate_share": 0.0,
+        "late_share": 0.0,
+        "quarter_hours": quarter_hours,
+    }
     marker = request.node.get_closest_marker("stand_config")
     if marker is not None:
         config |= marker.kwargs

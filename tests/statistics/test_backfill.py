@@ -12,13 +12,14 @@ from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.statistics import statistic_id
 from tests.standin import StandIn, advance
 
-from .conftest import Setup, energy_calls, utc
+from .conftest import BOTH_LAYOUTS, Setup, energy_calls, utc
 from .helpers import assert_matches_truth, read_rows
 
 DIGITAL_QH = "541440110000000001"  # digital electricity, offtake + injection, quarter-hours
 
 
 @pytest.mark.freeze_time("2025-04-10T10:07:00Z")
+@BOTH_LAYOUTS
 async def test_backfill_then_poll(
     hass: HomeAssistant, setup: Setup, stand: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -23,7 +23,7 @@ from custom_components.fluvius.statistics import statistic_id
 from fluvius_sandbox.timeutil import local_midnight
 from tests.standin import StandIn
 
-from .conftest import Setup, utc
+from .conftest import BOTH_LAYOUTS, Setup, utc
 
 QH = timedelta(minutes=15)
 
@@ -106,6 +106,7 @@ def test_capacity_average_floor_and_window() -> None:
 
 
 @pytest.mark.freeze_time("2025-04-05T09:00:00Z")
+@BOTH_LAYOUTS
 async def test_peak_statistic_and_sensor_state(
     hass: HomeAssistant, setup: Setup, stand: StandIn
 ) -> None:

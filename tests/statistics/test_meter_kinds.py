@@ -13,7 +13,7 @@ from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.statistics import statistic_id
 from tests.standin import StandIn, advance, assert_exact
 
-from .conftest import Setup, make_entry, start_entry, stop_entry
+from .conftest import BOTH_LAYOUTS, Setup, make_entry, start_entry, stop_entry
 from .helpers import read_rows
 
 KINDS: dict[str, tuple[str, ...]] = {
@@ -52,6 +52,7 @@ async def _exact(
 
 @pytest.mark.freeze_time("2024-11-02T08:00:00Z")
 @pytest.mark.stand_config(estimate_share=None, late_share=0.02)  # realistic: estimates corrected
+@BOTH_LAYOUTS
 async def test_every_kind_matches_truth_across_autumn_dst(
     hass: HomeAssistant, stand: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:

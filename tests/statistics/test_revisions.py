@@ -21,13 +21,14 @@ from custom_components.fluvius.statistics import (
 from fluvius_sandbox.timeutil import local_midnight
 from tests.standin import StandIn, advance
 
-from .conftest import Setup, energy_calls, utc
+from .conftest import BOTH_LAYOUTS, Setup, energy_calls, utc
 from .helpers import assert_matches_truth, read_rows
 
 DIGITAL_QH = "541440110000000002"
 
 
 @pytest.mark.freeze_time("2025-06-20T09:30:00Z")
+@BOTH_LAYOUTS
 async def test_revision_months_back_shifts_every_later_sum(
     hass: HomeAssistant,
     setup: Setup,
@@ -83,6 +84,7 @@ async def test_revision_months_back_shifts_every_later_sum(
 
 
 @pytest.mark.freeze_time("2025-05-10T09:30:00Z")
+@BOTH_LAYOUTS
 async def test_same_payload_twice_changes_nothing(
     hass: HomeAssistant, setup: Setup, stand: StandIn
 ) -> None:
@@ -149,6 +151,7 @@ async def test_import_series_only_rewrites_from_the_changed_hour(hass: HomeAssis
 
 
 @pytest.mark.freeze_time("2025-05-12T09:30:00Z")
+@BOTH_LAYOUTS
 async def test_gaps_and_late_data(
     hass: HomeAssistant, setup: Setup, stand: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -187,6 +187,28 @@ class SeriesKey:
     meter_id: str | None = None  # physical meter of a digital meter; None for AMR
 
 
+class Slot(NamedTuple):
+    """Where a value was expected but ``null`` or absent (§14: a missing interval, never 0).
+
+    No unit: a ``null`` value need not say which unit it would have had."""
+
+    ean: str
+    resolution: Resolution
+    direction: Direction | str
+    register: Register | str
+    meter_id: str | None
+    start: datetime
+
+
+class ActiveKey(NamedTuple):
+    """An EAN's active energy of one resolution, direction and unit, physical meters summed."""
+
+    ean: str
+    resolution: Resolution
+    direction: Direction | str
+    unit: Unit | str
+
+
 @dataclass(frozen=True, slots=True)
 class PhysicalMeter:
     seq_number: str | None
@@ -213,6 +235,8 @@ class EnergyData:
     physical_meters: tuple[PhysicalMeter, ...] = ()
     sub_headpoints: tuple[SubHeadpoint, ...] = ()
     series: dict[SeriesKey, list[Sample]] = field(default_factory=dict)
+    missing: frozenset[Slot] = frozenset()  # intervals whose value was null or absent
+    missing_values: int = 0  # null or absent values in the response(s)
 
     @property
     def sample_count(self) -> int:
@@ -222,9 +246,9 @@ class EnergyData:
     def merge(self, other: EnergyData) -> EnergyData:
         """This response followed by ``other`` (a later chunk of the same EAN).
 
-        Per series the samples are merged by ``start``; for the same start ``other``'s sample
-        wins (it was fetched later, so it carries the newer revision). Meters and submeters are
-        united, first seen first. Neither input is changed.
+        Per series the samples are merged by ``start``; for the same start the most final one
+        wins, of equals ``other``'s (it was fetched later): :func:`preferred`. Meters,
+        submeters and missing intervals are united, first seen first. Neither input is changed.
         """
         series: dict[SeriesKey, list[Sample]] = {}
         for key, samples in self.series.items():
@@ -239,7 +263,11 @@ class EnergyData:
                 mine.extend(samples)  # consecutive chunks: the usual, cheap case
             else:
                 by_start = {sample.start: sample for sample in mine}
-                by_start.update((sample.start, sample) for sample in samples)
+                for sample in samples:
+                    current = by_start.get(sample.start)
+                    by_start[sample.start] = (
+                        sample if current is None else preferred(current, sample)
+                    )
                 series[key] = sorted(by_start.values(), key=_START)
         return EnergyData(
             ean=self.ean,
@@ -248,6 +276,8 @@ class EnergyData:
             physical_meters=_union(self.physical_meters, other.physical_meters),
             sub_headpoints=_union(self.sub_headpoints, other.sub_headpoints),
             series=series,
+            missing=self.missing | other.missing,
+            missing_values=self.missing_values + other.missing_values,
         )
 
     def samples(
@@ -288,6 +318,92 @@ class EnergyData:
 
 
 _START = itemgetter(0)
+_ACTIVE_REGISTERS: frozenset[str] = frozenset({Register.TOTAL, Register.DAY, Register.NIGHT})
+_DAY_NIGHT: tuple[Register, Register] = (Register.DAY, Register.NIGHT)
+
+
+def preferred(current: Sample, new: Sample) -> Sample:
+    """Of two values of the same interval, the one to keep: the most final state wins
+    (READ/VAL over EST/NVAL), among equals the later one (``new``).
+
+    The one rule for repeated intervals, wherever they meet: in one response, between chunks
+    and in the consumers (statistics, peaks, sensors all see the value this picks).
+    """
+    if current.state in FINAL_STATES and new.state not in FINAL_STATES:
+        return current
+    return new
+
+
+def active_series(data: EnergyData) -> dict[ActiveKey, list[Sample]]:
+    """The active energy of every slice, per EAN, resolution, direction and unit.
+
+    The one place that decides it (A13: the spec does not show which registers a digital
+    meter's quarter-hours carry): ``total`` when the slice has one, else the sum of the ``day``
+    and ``night`` values present. A slice without ``total`` whose ``day`` or ``night`` was
+    ``null`` is missing (never a partial sum); so is one whose ``total`` was ``null`` and that
+    has no ``day``/``night``. Physical meters of one EAN are summed per slice; a slice missing
+    on one meter is missing for the EAN. Sorted by start.
+    """
+    groups: dict[ActiveKey, dict[str | None, dict[str, list[Sample]]]] = {}
+    for key, samples in data.series.items():
+        if key.register in _ACTIVE_REGISTERS and samples:
+            group = ActiveKey(key.ean, key.resolution, key.direction, key.unit)
+            meters = groups.setdefault(group, {})
+            meters.setdefault(key.meter_id, {})[str(key.register)] = samples
+    gaps: dict[tuple[str, str, str, str | None], dict[datetime, set[str]]] = {}
+    for slot in data.missing:
+        if slot.register in _ACTIVE_REGISTERS:
+            where = (slot.ean, str(slot.resolution), str(slot.direction), slot.meter_id)
+            gaps.setdefault(where, {}).setdefault(slot.start, set()).add(str(slot.register))
+    for group, meters in groups.items():
+        for ean, resolution, direction, meter_id in gaps:  # a meter with nothing but gaps
+            if (ean, resolution, direction) == (group.ean, group.resolution, group.direction):
+                meters.setdefault(meter_id, {})
+    result: dict[ActiveKey, list[Sample]] = {}
+    for group, meters in groups.items():
+        combined: dict[datetime, Sample] = {}
+        blocked: set[datetime] = set()
+        for meter_id, registers in meters.items():
+            where = (group.ean, str(group.resolution), str(group.direction), meter_id)
+            slices, lost = _meter_slices(registers, gaps.get(where, {}))
+            if len(meters) == 1 and not lost:
+                result[group] = slices
+                break
+            blocked |= lost
+            for sample in slices:
+                current = combined.get(sample.start)
+                combined[sample.start] = sample if current is None else _add(current, sample)
+        else:
+            result[group] = [combined[start] for start in sorted(combined) if start not in blocked]
+    return result
+
+
+def _meter_slices(
+    registers: dict[str, list[Sample]], gaps: dict[datetime, set[str]]
+) -> tuple[list[Sample], set[datetime]]:
+    """One physical meter's slices (sorted) and the starts whose active energy is missing."""
+    total = registers.get(Register.TOTAL, [])
+    if not gaps and not any(name in registers for name in _DAY_NIGHT):
+        return total, set()  # the common case: ``total`` only, nothing missing
+    slices: dict[datetime, Sample] = {sample.start: sample for sample in total}
+    with_total = set(slices)
+    present: dict[datetime, set[str]] = {}
+    for name in _DAY_NIGHT:
+        for sample in registers.get(name, []):
+            present.setdefault(sample.start, set()).add(name)
+            if sample.start in with_total:
+                continue
+            current = slices.get(sample.start)
+            slices[sample.start] = sample if current is None else _add(current, sample)
+    lost: set[datetime] = set()
+    for start, names in gaps.items():
+        if start in with_total:
+            continue
+        have = present.get(start, set())
+        if (names - have) & {Register.DAY, Register.NIGHT} or not have:
+            lost.add(start)
+            slices.pop(start, None)
+    return [slices[start] for start in sorted(slices)], lost
 
 
 def _is_sorted(samples: list[Sample]) -> bool:

@@ -18,9 +18,15 @@ Every shape of the specification is accepted (fluvius-api.md §6.2, §7.5 to §7
 Decisions where the specification is silent (docs/architecture.md, "Bad payloads"):
 
 * ``null`` where an object or array is expected (an energy array, a measurement object, a
-  direction, a register) means "absent" and is skipped; ``null`` for ``start``, ``end``,
-  ``value``, ``unit`` or ``validationState`` is a payload error (a value of unknown size or
-  unit must not reach the statistics); ``null`` for ``gasConversionFactor`` means absent;
+  direction) means "absent" and is skipped;
+* a register that is ``null``, or whose ``value`` is ``null`` or absent, is a missing value:
+  that interval is missing for that register (never 0), it is recorded in
+  :attr:`EnergyData.missing` and counted in :attr:`EnergyData.missing_values`, one summary
+  line per response is logged, and the rest of the response is parsed (its ``unit`` and
+  ``validationState`` may then be ``null`` too);
+* ``null`` for ``start``, ``end``, or for the ``unit`` or ``validationState`` of a value, is a
+  payload error (a value of unknown unit or place must not reach the statistics); ``null``
+  for ``gasConversionFactor`` means absent;
 * a direction or register key the spec does not list, whose value is not an object, is ignored
   (it is not a measurement); a listed key with a non-object value is an error;
 * timestamps are ISO 8601; the spec always writes UTC with ``Z``: an explicit offset is
@@ -28,8 +34,9 @@ Decisions where the specification is silent (docs/architecture.md, "Bad payloads
   UTC); everything returned is timezone-aware UTC;
 * ``value`` must be a finite JSON number (not a boolean, not a string); ``end`` must be after
   ``start``;
-* the samples of each series are sorted by start, one per start (a repeated interval: the
-  last one in the response wins, as a later correction would be listed last).
+* the samples of each series are sorted by start, one per start; of a repeated interval the
+  most final value wins (READ/VAL over EST/NVAL), among equals the last one in the response
+  (:func:`~.models.preferred`).
 
 Values that cannot be true (docs/architecture.md, "Bad payloads", has the whole table):
 
@@ -75,6 +82,7 @@ from .models import (
     Resolution,
     Sample,
     SeriesKey,
+    Slot,
     SubHeadpoint,
     SubHeadpointType,
     Unit,
@@ -82,6 +90,7 @@ from .models import (
     parse_data_service_type,
     parse_open,
     parse_renewal_status,
+    preferred,
 )
 
 ENERGY_ARRAYS: Final[tuple[tuple[str, Resolution], ...]] = (
@@ -118,6 +127,7 @@ _SECONDS_PER_HOUR: Final = 3600.0
 
 type _Json = Any  # a decoded JSON value; checked before use
 type _Local = dict[tuple[str, str, str], list[Sample]]
+type _Gaps = list[tuple[str, str, datetime]]  # (direction, register, start) of missing values
 
 
 class _Malformed(ValueError):
@@ -281,17 +291,19 @@ class _Tables:
         self.gcfs: dict[str, GasConversionFactor | str] = dict(_GCFS)
 
 
-def _intervals(array: list[_Json], tables: _Tables, path: str) -> tuple[_Local, bool]:
+def _intervals(array: list[_Json], tables: _Tables, path: str) -> tuple[_Local, bool, _Gaps]:
     """Samples of one energy array, keyed by (direction, register, unit).
 
-    Returns the samples and whether they may need sorting/deduplication (intervals out of
-    order, or several measurement objects in an interval).
+    Returns the samples, whether they may need sorting/deduplication (intervals out of
+    order, or several measurement objects in an interval) and the missing values (a ``null``
+    register, a ``null`` or absent ``value``).
 
     Timestamps: an interval's ``start`` is nearly always the previous interval's ``end`` (the
     same text), so it is taken from there; other starts go through the response's timestamp
     cache; each ``end`` is parsed once (``datetime.fromisoformat``).
     """
     out: _Local = {}
+    gaps: _Gaps = []
     get_list = out.get
     new = tuple.__new__
     sample_type = Sample
@@ -351,10 +363,16 @@ def _intervals(array: list[_Json], tables: _Tables, path: str) -> tuple[_Local, 
                         raise _Malformed
                     for register, leaf in registers_obj.items():
                         if type(leaf) is not dict:
-                            if leaf is None or register not in registers:
+                            if leaf is None:
+                                gaps.append((direction, register, start))
+                                continue
+                            if register not in registers:
                                 continue
                             raise _Malformed
-                        value = leaf["value"]
+                        value = leaf.get("value")
+                        if value is None:
+                            gaps.append((direction, register, start))
+                            continue
                         if type(value) is not float or value - value:  # nan/inf: nan, truthy
                             value = _number(value)
                         raw_unit = leaf["unit"]
@@ -377,7 +395,7 @@ def _intervals(array: list[_Json], tables: _Tables, path: str) -> tuple[_Local, 
     except (_Malformed, KeyError, TypeError, AttributeError, ValueError, OverflowError):
         _check_interval(array[index], f"{path}[{index}]")
         raise _error("malformed interval", f"{path}[{index}]") from None
-    return out, unordered
+    return out, unordered, gaps
 
 
 def _timestamp(text: object) -> datetime:
@@ -452,9 +470,9 @@ def _required_timestamp(obj: Mapping[str, _Json], key: str, path: str) -> dateti
 
 
 def _check_leaf(leaf: Mapping[str, _Json], path: str) -> None:
-    if "value" not in leaf:
-        raise _error("missing", f"{path}.value")
-    value = leaf["value"]
+    value = leaf.get("value")
+    if value is None:
+        return  # a missing value, not an error
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _error(f"expected a number, got {_describe(value)}", f"{path}.value")
     try:
@@ -479,13 +497,15 @@ def _check_leaf(leaf: Mapping[str, _Json], path: str) -> None:
 class _Builder:
     """Collects the series of one response."""
 
-    __slots__ = ("dirty", "energy_type", "series", "tables")
+    __slots__ = ("dirty", "energy_type", "missing", "missing_values", "series", "tables")
 
     def __init__(self, energy_type: str | None = None) -> None:
         self.tables = _Tables()
         self.series: dict[SeriesKey, list[Sample]] = {}
         self.dirty: set[SeriesKey] = set()
         self.energy_type = energy_type
+        self.missing: set[Slot] = set()
+        self.missing_values = 0
 
     def node(self, node: Mapping[str, _Json], path: str, ean: str, meter_id: str | None) -> None:
         """The energy arrays of a headpoint, physical meter or sub-headpoint."""
@@ -496,7 +516,20 @@ class _Builder:
             array_path = f"{path}.{name}"
             if not isinstance(array, list):
                 raise _error(f"expected an array, got {_describe(array)}", array_path)
-            local, unordered = _intervals(array, self.tables, array_path)
+            local, unordered, gaps = _intervals(array, self.tables, array_path)
+            if gaps:
+                self.missing_values += len(gaps)
+                self.missing.update(
+                    Slot(
+                        ean,
+                        resolution,
+                        _DIRECTIONS.get(direction, direction),
+                        _REGISTERS.get(register, register),
+                        meter_id,
+                        start,
+                    )
+                    for direction, register, start in gaps
+                )
             series = self.series
             for (direction, register, unit), found in local.items():
                 if not self._unit_ok(direction, register, unit, f"{array_path}[*]", ean):
@@ -584,12 +617,13 @@ def _plausible(samples: list[Sample], unit: str, path: str, ean: str) -> list[Sa
 
 
 def _sorted_unique(samples: list[Sample]) -> list[Sample]:
-    """Sorted by start, one sample per start: for a repeated start the last one wins."""
+    """Sorted by start, one sample per start: of a repeated start the most final one, among
+    equals the last one (:func:`~.models.preferred`)."""
     samples.sort(key=_START)  # stable: of equal starts the later one stays later
     out: list[Sample] = []
     for sample in samples:
         if out and out[-1].start == sample.start:
-            out[-1] = sample
+            out[-1] = preferred(out[-1], sample)
         else:
             out.append(sample)
     return out
@@ -662,6 +696,8 @@ def parse_energy(payload: object, *, ean: str | None = None) -> EnergyData:
     meters = _physical_meters(headpoint, path, head_ean, builder)
     subs = _sub_headpoints(headpoint.get("subHeadpoints"), f"{path}.subHeadpoints", builder)
     subs += _sub_headpoints(data.get("subHeadpoints"), "data.subHeadpoints", builder)
+    if builder.missing_values:
+        _log_missing(head_ean, builder.missing_values, builder.missing)
     return EnergyData(
         ean=head_ean,
         energy_type=None if energy_type is None else parse_open(EnergyType, energy_type),
@@ -669,6 +705,21 @@ def parse_energy(payload: object, *, ean: str | None = None) -> EnergyData:
         physical_meters=tuple(meters),
         sub_headpoints=tuple(subs),
         series=builder.finish(),
+        missing=frozenset(builder.missing),
+        missing_values=builder.missing_values,
+    )
+
+
+def _log_missing(ean: str, count: int, missing: set[Slot]) -> None:
+    """One line per response, however many values were missing (never one per value)."""
+    starts = [slot.start for slot in missing]
+    _LOGGER.info(
+        "GET Energy for %s: %d missing (null or absent) values between %s and %s; "
+        "those intervals are not imported until Fluvius sends them",
+        ean,
+        count,
+        min(starts).isoformat(),
+        max(starts).isoformat(),
     )
 
 
