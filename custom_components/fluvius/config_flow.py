@@ -50,13 +50,17 @@ from yarl import URL
 from .api import Environment
 from .api.ean import decode_mock_ean
 from .api.models import DataServiceType, EnergyType, Mandate, MandateStatus
+from .capacity_cost import CapacitySettings, capacity_settings
 from .const import (
+    CONF_AREA,
     CONF_BACKFILL_DAYS,
     CONF_BASE_URL,
+    CONF_CAPACITY_TARIFF,
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_EANS,
     CONF_ENVIRONMENT,
+    CONF_OWN_RATE,
     CONF_PRICE_DAY,
     CONF_PRICE_GAS,
     CONF_PRICE_INJECTION,
@@ -65,6 +69,7 @@ from .const import (
     CONF_SUBSCRIPTION_KEY,
     CONF_TENANT_ID,
     CONF_TOKEN_URL,
+    CONF_VAT,
     DEFAULT_BACKFILL_DAYS,
     DOMAIN,
     LOGGER,
@@ -74,6 +79,7 @@ from .const import (
 from .helpers import create_client, error_key, mask_client_id, unique_id_for
 from .mandates import selected_eans
 from .ownership import selected_elsewhere
+from .tariffs import DEFAULT_VAT, VAT_RATES, NetworkArea
 
 if TYPE_CHECKING:
     # Home Assistant 2026.x validates with probatio and aliases ``voluptuous`` to it; older
@@ -87,6 +93,10 @@ API_MANAGEMENT_URL: Final = "https://mijn.fluvius.be/verbruik/netgebruiker/api-b
 TENANT_MARKER: Final = "{tenant_id}"
 
 PRICE_KEYS: Final = (CONF_PRICE_DAY, CONF_PRICE_NIGHT, CONF_PRICE_INJECTION, CONF_PRICE_GAS)
+# The options field that leads on to one meter's capacity tariff.
+CONF_CAPACITY_METER: Final = "capacity_meter"
+# An own capacity rate (EUR/kW/year) outside this range is a typing error, not a tariff.
+OWN_RATE_RANGE: Final = (1.0, 1000.0)
 CREDENTIAL_KEYS: Final = (
     CONF_TENANT_ID,
     CONF_CLIENT_ID,
@@ -577,6 +587,8 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
     """Meters, history depth and prices; the entry reloads when they change."""
 
     _mandates: list[Mandate] | None = None
+    _options: dict[str, Any]
+    _capacity_ean: str
 
     async def _async_mandates(self) -> tuple[str | None, list[Mandate]]:
         """The current mandates, read once per options flow.
@@ -630,6 +642,17 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
                 for key in PRICE_KEYS:
                     if user_input.get(key) is not None:
                         options[key] = float(user_input[key])
+                tariffs = {
+                    ean: raw
+                    for ean, raw in (entry.options.get(CONF_CAPACITY_TARIFF) or {}).items()
+                    if ean in eans
+                }
+                if tariffs:
+                    options[CONF_CAPACITY_TARIFF] = tariffs
+                if (capacity_ean := user_input.get(CONF_CAPACITY_METER)) in eans:
+                    self._options = options
+                    self._capacity_ean = capacity_ean
+                    return await self.async_step_capacity_tariff()
                 return self.async_create_entry(data=options)
             errors["base"] = "no_meters_selected"
 
@@ -666,6 +689,15 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
         }
         for key in PRICE_KEYS:
             fields[vol.Optional(key)] = price
+        electricity = [
+            SelectOptionDict(value=ean, label=texts.meter_label(meter, environment))
+            for ean, meter in meters.items()
+            if meter.energy_type == EnergyType.ELECTRICITY
+        ]
+        if electricity:
+            fields[vol.Optional(CONF_CAPACITY_METER)] = SelectSelector(
+                SelectSelectorConfig(options=electricity, mode=SelectSelectorMode.DROPDOWN)
+            )
         suggested: dict[str, Any] = {
             CONF_EANS: current,
             CONF_BACKFILL_DAYS: entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
@@ -682,3 +714,76 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
                 "taken": taken,
             },
         )
+
+    async def async_step_capacity_tariff(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One meter's capacity tariff: network area, own rate, VAT. Neither an area nor an
+        own rate: no capacity cost for that meter."""
+        ean = self._capacity_ean
+        tariffs: dict[str, Any] = dict(self._options.get(CONF_CAPACITY_TARIFF) or {})
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            own = user_input.get(CONF_OWN_RATE)
+            if own is not None and not OWN_RATE_RANGE[0] <= float(own) <= OWN_RATE_RANGE[1]:
+                errors[CONF_OWN_RATE] = "invalid_own_rate"
+            else:
+                area = user_input.get(CONF_AREA)
+                settings = CapacitySettings(
+                    area=NetworkArea(area) if area else None,
+                    own_rate=float(own) if own is not None else None,
+                    vat=float(user_input.get(CONF_VAT) or DEFAULT_VAT),
+                )
+                if settings.area is None and settings.own_rate is None:
+                    tariffs.pop(ean, None)
+                else:
+                    tariffs[ean] = settings.as_option()
+                options = {k: v for k, v in self._options.items() if k != CONF_CAPACITY_TARIFF}
+                if tariffs:
+                    options[CONF_CAPACITY_TARIFF] = tariffs
+                return self.async_create_entry(data=options)
+
+        fields: dict[vol.Marker, Any] = {
+            vol.Optional(CONF_AREA): SelectSelector(
+                SelectSelectorConfig(
+                    options=[area.value for area in NetworkArea],
+                    mode=SelectSelectorMode.DROPDOWN,
+                    translation_key="network_area",
+                )
+            ),
+            vol.Optional(CONF_OWN_RATE): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    step="any",
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="EUR/kW/year",
+                )
+            ),
+            vol.Required(CONF_VAT): SelectSelector(
+                SelectSelectorConfig(
+                    options=[_vat_key(vat) for vat in VAT_RATES],
+                    mode=SelectSelectorMode.LIST,
+                    translation_key="vat",
+                )
+            ),
+        }
+        current = capacity_settings({CONF_CAPACITY_TARIFF: tariffs}).get(ean)
+        suggested: dict[str, Any] = {CONF_VAT: _vat_key(current.vat if current else DEFAULT_VAT)}
+        if current is not None:
+            if current.area is not None:
+                suggested[CONF_AREA] = current.area.value
+            if current.own_rate is not None:
+                suggested[CONF_OWN_RATE] = current.own_rate
+        return self.async_show_form(
+            step_id="capacity_tariff",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(fields), user_input or suggested
+            ),
+            errors=errors,
+            description_placeholders={"ean": ean},
+        )
+
+
+def _vat_key(vat: float) -> str:
+    """A VAT rate as a select option: "0", "6", "21"."""
+    return f"{vat:g}"

@@ -30,6 +30,11 @@ CONF_PRICE_DAY: Final = "price_day"  # EUR per kWh offtake, day register (or all
 CONF_PRICE_NIGHT: Final = "price_night"  # EUR per kWh offtake, night register
 CONF_PRICE_INJECTION: Final = "price_injection"  # EUR per kWh injected (compensation)
 CONF_PRICE_GAS: Final = "price_gas"  # EUR per kWh of gas
+# The capacity tariff per electricity main meter: {ean: {area, own_rate, vat}}.
+CONF_CAPACITY_TARIFF: Final = "capacity_tariff"
+CONF_AREA: Final = "area"  # a tariffs.NetworkArea value
+CONF_OWN_RATE: Final = "own_rate"  # EUR per kW per year, excl. VAT (AMR, medium voltage)
+CONF_VAT: Final = "vat"  # percent: 0, 6 or 21
 
 DEFAULT_SCOPE: Final = ""
 MAX_BACKFILL_DAYS: Final = 3 * 365

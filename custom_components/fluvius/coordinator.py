@@ -77,6 +77,7 @@ from .capacity import (
     month_peaks,
     month_start,
 )
+from .capacity_cost import async_write_capacity_cost
 from .const import (
     CONF_BACKFILL_DAYS,
     DEFAULT_BACKFILL_DAYS,
@@ -106,6 +107,7 @@ from .repairs import (
 )
 from .statistics import (
     GAS_DAY_START_HOUR,
+    SERIES_CAPACITY_COST,
     SERIES_PEAK,
     Prices,
     SeriesRows,
@@ -340,6 +342,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 # Before any backfill window: a meter chosen when already ended is history only.
                 note_mandate(cursor, mandate, now)
             await self._async_load_last_values(ean, cursor)
+            # The capacity tariff may have changed in the options (they reload the entry).
+            await async_write_capacity_cost(
+                self.hass, self.config_entry.options, ean, cursor.peaks_written
+            )
 
     @override
     async def _async_update_data(self) -> FluviusState:
@@ -963,9 +969,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         await async_delete_statistics_after(self.hass, eans, cut)
         # Peak rows start at the month start: the month of the cut is recomputed below.
         cut_month = month_start(local_day(cut, TIMEZONE))
-        await async_delete_statistics_after(
-            self.hass, [ean], local_midnight(cut_month, TIMEZONE), series=SERIES_PEAK
-        )
+        for series in (SERIES_PEAK, SERIES_CAPACITY_COST):
+            await async_delete_statistics_after(
+                self.hass, [ean], local_midnight(cut_month, TIMEZONE), series=series
+            )
         cut_day = local_day(cut, TIMEZONE)
         cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
         cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}
@@ -1098,6 +1105,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             for peak in changed:
                 cursor.peaks_written[peak.month] = (peak.peak_kw, peak.final)
             cursor.note_series(ean, {"peak"})
+            await async_write_capacity_cost(
+                self.hass, self.config_entry.options, ean, cursor.peaks_written
+            )
 
     @staticmethod
     def _learn_meter(cursor: EanCursor, data: EnergyData) -> None:

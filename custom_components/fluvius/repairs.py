@@ -10,6 +10,9 @@ and deleted when it is gone:
   (removed on Mijn Fluvius, ended by the grid user). It is fixable: the fix deselects the meter;
 * ``data_period_moved``: Fluvius moved the end of the consumption period into the past and,
   as the specification requires (fluvius-api.md §6.7), we removed the data after it;
+* ``capacity_rates_outdated`` (one per config entry): this version of the integration has no
+  capacity-tariff rates for the current year, so the capacity costs use the latest year's; an
+  update of the integration brings the new rates;
 * ``periods_skipped``: Fluvius answered a period of a meter with data that could not be read,
   again and again; the backfill went on without it and tries it again every day. The issue
   names the periods and disappears once they are imported.
@@ -28,6 +31,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .api.models import Mandate, MandateStatus, RenewalStatus, parse_renewal_status
 from .const import CONF_EANS, DOMAIN, MANDATE_EXPIRY_WARNING, TIMEZONE
+from .tariffs import Rate
 
 if TYPE_CHECKING:
     # Home Assistant 2026.x validates with probatio and aliases ``voluptuous`` to it; older
@@ -42,6 +46,7 @@ ISSUE_MANDATE_EXPIRED = "mandate_expired"
 ISSUE_MANDATE_MISSING = "mandate_missing"
 ISSUE_DATA_PERIOD_MOVED = "data_period_moved"
 ISSUE_PERIODS_SKIPPED = "periods_skipped"
+ISSUE_CAPACITY_RATES_OUTDATED = "capacity_rates_outdated"
 
 # Where Fluvius explains how to create and renew access (mandates) in Mijn Fluvius.
 MANDATE_HELP_URL = "https://www.fluvius.be/nl/veelgestelde-vragen/mijn-fluvius/verbruik"
@@ -262,6 +267,31 @@ def async_set_periods_skipped(
 
 
 @callback
+@callback
+def async_set_capacity_rates_outdated(
+    hass: HomeAssistant, entry: ConfigEntry[Any], rate: Rate | None
+) -> None:
+    """Say that the rate table has no rates for this year (``rate``: the one used instead),
+    or delete the issue (``rate`` None)."""
+    issue_id = _issue_id(ISSUE_CAPACITY_RATES_OUTDATED, entry.entry_id, "rates")
+    if rate is None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_CAPACITY_RATES_OUTDATED,
+        translation_placeholders={
+            "title": entry.title,
+            "year": str(rate.asked_year),
+            "rate_year": str(rate.year),
+        },
+    )
+
+
 def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Delete every issue of a config entry (it is being removed)."""
     registry = ir.async_get(hass)

@@ -1,4 +1,5 @@
-"""Sensors: the last complete day, this month's peak, the capacity average, data freshness.
+"""Sensors: the last complete day, this month's peak, the capacity average and its cost, data
+freshness.
 
 None of these sensors has a ``state_class``. The Energy dashboard reads the external statistics
 ``fluvius:<ean>_<series>``, which put every value in the hour it was measured. A ``state_class``
@@ -22,10 +23,16 @@ from homeassistant.components.sensor import (
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfVolume
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
+from .api.models import EnergyType
+from .capacity_cost import CapacitySettings, capacity_settings, current_cost, outdated_rate
 from .coordinator import FluviusConfigEntry, FluviusCoordinator, MeterState
 from .entity import FluviusEntity
+from .repairs import async_set_capacity_rates_outdated
+from .tariffs import MonthCost
 
 # The coordinator does all I/O; entities only read its data.
 PARALLEL_UPDATES = 0
@@ -143,6 +150,41 @@ SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class FluviusCostSensorEntityDescription(SensorEntityDescription):
+    """A capacity-cost sensor of one electricity meter."""
+
+    value_fn: Callable[[MonthCost], float]
+
+
+COST_SENSORS: tuple[FluviusCostSensorEntityDescription, ...] = (
+    FluviusCostSensorEntityDescription(
+        key="capacity_cost_month",
+        translation_key="capacity_cost_month",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        value_fn=lambda cost: cost.so_far,
+    ),
+    FluviusCostSensorEntityDescription(
+        key="capacity_cost_projected",
+        translation_key="capacity_cost_projected",
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        value_fn=lambda cost: cost.projected,
+    ),
+)
+
+
+def _has_capacity_cost(meter: MeterState) -> bool:
+    return (
+        meter.main_ean is None
+        and meter.energy_type == EnergyType.ELECTRICITY
+        and "peak" in meter.series
+    )
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FluviusConfigEntry,
@@ -151,21 +193,41 @@ async def async_setup_entry(
     """Add the sensors of every EAN; more appear when the backfill discovers series."""
     coordinator = entry.runtime_data.coordinator
     known: set[tuple[str, str]] = set()
+    tariffs = capacity_settings(entry.options)
 
     @callback
     def _add_new() -> None:
-        new: list[FluviusSensor] = []
+        new: list[SensorEntity] = []
         for meter in coordinator.data.meters.values():
             for description in SENSORS:
                 if (meter.ean, description.key) in known or not description.has_fn(meter):
                     continue
                 known.add((meter.ean, description.key))
                 new.append(FluviusSensor(coordinator, meter, description))
+            settings = tariffs.get(meter.ean)
+            if settings is None or not _has_capacity_cost(meter):
+                continue
+            for cost_description in COST_SENSORS:
+                if (meter.ean, cost_description.key) in known:
+                    continue
+                known.add((meter.ean, cost_description.key))
+                new.append(
+                    FluviusCapacityCostSensor(coordinator, meter, cost_description, settings)
+                )
         if new:
             async_add_entities(new)
 
+    @callback
+    def _check_rates(now: datetime | None = None) -> None:
+        async_set_capacity_rates_outdated(
+            hass, entry, outdated_rate(entry.options, now or dt_util.utcnow())
+        )
+
     _add_new()
+    _check_rates()
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
+    # The year turns (and the rate table may lag) without any new data: check every hour.
+    entry.async_on_unload(async_track_time_change(hass, _check_rates, minute=0, second=0))
 
 
 class FluviusSensor(FluviusEntity, SensorEntity):
@@ -192,3 +254,57 @@ class FluviusSensor(FluviusEntity, SensorEntity):
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         meter = self.meter
         return self.entity_description.attr_fn(meter) if meter is not None else None
+
+
+class FluviusCapacityCostSensor(FluviusEntity, SensorEntity):
+    """This month's capacity cost of one electricity meter (so far, or projected)."""
+
+    entity_description: FluviusCostSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: FluviusCoordinator,
+        meter: MeterState,
+        description: FluviusCostSensorEntityDescription,
+        settings: CapacitySettings,
+    ) -> None:
+        super().__init__(coordinator, meter)
+        self.entity_description = description
+        self._settings = settings
+        self._attr_unique_id = f"{meter.ean}_{description.key}"
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        # The cost so far grows with the month, and a new month starts, without new data.
+        self.async_on_remove(async_track_time_change(self.hass, self._on_hour, minute=0, second=0))
+
+    @callback
+    def _on_hour(self, _now: datetime) -> None:
+        self.async_write_ha_state()
+
+    def _cost(self) -> MonthCost | None:
+        meter = self.meter
+        if meter is None:
+            return None
+        return current_cost(
+            self._settings, meter.capacity_average, meter.month_peak, dt_util.utcnow()
+        )
+
+    @property
+    def native_value(self) -> float | None:
+        cost = self._cost()
+        return self.entity_description.value_fn(cost) if cost is not None else None
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        cost = self._cost()
+        if cost is None:
+            return None
+        return {
+            "month": cost.month.isoformat()[:7],
+            "peak_final": cost.peak_final,
+            "billed_kw": cost.billed_kw,
+            "rate": cost.rate.eur_per_kw_year,
+            "rate_year": cost.rate.year,
+            "vat": cost.vat_percent,
+        }

@@ -546,6 +546,29 @@ async def async_import_peaks(
     return len(stats)
 
 
+SERIES_CAPACITY_COST: Final = "capacity_cost"
+
+
+async def async_import_capacity_cost(
+    hass: HomeAssistant, ean: str, costs: Mapping[date, float], tz: tzinfo = TIMEZONE
+) -> int:
+    """One ``capacity_cost`` row (EUR) per local month, at the month's start; the sum runs on.
+
+    Rewritten whole every time (a meter has at most a few dozen months): a revised peak or a
+    new rate moves every later sum with it.
+    """
+    running = 0.0
+    stats: list[StatisticData] = []
+    for month in sorted(costs):
+        running = round(running + costs[month], _DECIMALS)
+        stats.append(
+            StatisticData(start=local_midnight(month, tz), state=costs[month], sum=running)
+        )
+    if stats:
+        async_add_external_statistics(hass, statistic_metadata(ean, SERIES_CAPACITY_COST), stats)
+    return len(stats)
+
+
 async def async_wait_committed(hass: HomeAssistant) -> None:
     """Wait until every task queued in the recorder so far has run and been committed.
 

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import Final
 
 from .capacity import (
     CAPACITY_FLOOR_KW,
-    CAPACITY_WINDOW_MONTHS,
     MonthPeak,
     capacity_average,
     local_midnight,
@@ -102,13 +101,6 @@ def capacity_rate(area: NetworkArea | str, year: int, custom: float | None = Non
     return Rate(CAPACITY_RATES[table_year][NetworkArea(area)], table_year, year)
 
 
-def _window(current_month: date) -> date:
-    first = current_month
-    for _ in range(CAPACITY_WINDOW_MONTHS - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
-    return first
-
-
 def billed_kw(
     months: Mapping[date, MonthPeak],
     current_month: date,
@@ -127,6 +119,11 @@ def with_vat(amount: float, vat_percent: float) -> float:
     return amount * (1 + vat_percent / 100)
 
 
+def monthly_cost(kw: float, rate: Rate, vat_percent: float = DEFAULT_VAT) -> float:
+    """The cost of a whole month: billed kW x the yearly rate / 12, plus VAT (EUR)."""
+    return round(with_vat(kw * rate.eur_per_kw_year / 12, vat_percent), 6)
+
+
 @dataclass(frozen=True, slots=True)
 class MonthCost:
     """The capacity cost of one local month (EUR)."""
@@ -136,8 +133,8 @@ class MonthCost:
     rate: Rate
     vat_percent: float
     projected: float  # the whole month at the billed kW known now
-    so_far: float  # the part of the month elapsed at ``at``
-    final: bool  # every peak in the window is final (no revision can change it)
+    so_far: float  # the part of the month elapsed
+    peak_final: bool  # the month's own peak is final (complete and validated)
 
 
 def month_cost(
@@ -156,18 +153,17 @@ def month_cost(
     kw = billed_kw(months, current_month)
     if kw is None:
         return None
-    first = _window(current_month)
-    in_window = [p for m, p in months.items() if first <= m <= current_month]
-    projected = with_vat(kw * rate.eur_per_kw_year / 12, vat_percent)
+    projected = monthly_cost(kw, rate, vat_percent)
     share = min(max(elapsed, 0.0), 1.0)
+    peak = months.get(current_month)
     return MonthCost(
         month=current_month,
         billed_kw=kw,
         rate=rate,
         vat_percent=vat_percent,
-        projected=round(projected, 6),
+        projected=projected,
         so_far=round(projected * share, 6),
-        final=all(p.final for p in in_window),
+        peak_final=peak is not None and peak.final,
     )
 
 
@@ -191,4 +187,6 @@ __all__ = [
     "capacity_rate",
     "month_cost",
     "month_elapsed",
+    "monthly_cost",
+    "with_vat",
 ]

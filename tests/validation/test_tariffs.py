@@ -84,7 +84,7 @@ def test_month_cost_is_billed_kw_times_rate_over_12_with_vat() -> None:
     cost = month_cost(months, date(2026, 3, 1), rate)
     assert cost is not None
     assert cost.projected == pytest.approx(5.0 * 49.0469384 / 12)
-    assert cost.final
+    assert cost.peak_final
     with_vat = month_cost(months, date(2026, 3, 1), rate, vat_percent=21.0, elapsed=0.5)
     assert with_vat is not None
     assert with_vat.projected == pytest.approx(5.0 * 49.0469384 / 12 * 1.21)
@@ -95,7 +95,10 @@ def test_a_provisional_peak_makes_the_cost_provisional() -> None:
     months = _months([6.0], date(2026, 3, 1))
     months[date(2026, 4, 1)] = _peak(date(2026, 4, 1), 3.0, final=False)
     cost = month_cost(months, date(2026, 4, 1), capacity_rate(NetworkArea.WEST, 2026))
-    assert cost is not None and not cost.final
+    assert cost is not None and not cost.peak_final
+    # The month's own peak decides: March is final although April is not.
+    march = month_cost(months, date(2026, 3, 1), capacity_rate(NetworkArea.WEST, 2026))
+    assert march is not None and march.peak_final
 
 
 @pytest.mark.parametrize(
