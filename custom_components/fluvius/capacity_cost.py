@@ -13,10 +13,16 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 
 from .capacity import MonthPeak, local_midnight, month_start
 from .const import CONF_AREA, CONF_CAPACITY_TARIFF, CONF_OWN_RATE, CONF_VAT, TIMEZONE
-from .statistics import async_import_capacity_cost
+from .statistics import (
+    SERIES_CAPACITY_COST,
+    async_import_capacity_cost,
+    async_statistic_ids_for,
+    statistic_id,
+)
 from .tariffs import (
     DEFAULT_VAT,
     MonthCost,
@@ -141,6 +147,30 @@ async def async_write_capacity_cost(
     return await async_import_capacity_cost(hass, ean, monthly_costs(peaks, settings, TIMEZONE))
 
 
+async def async_setup_capacity_cost(
+    hass: HomeAssistant,
+    options: Mapping[str, Any],
+    peaks: Mapping[str, Mapping[date, tuple[float, bool]]],
+) -> None:
+    """At set-up (the options may have changed): rewrite the ``capacity_cost`` statistic of
+    every meter with a capacity tariff, and remove it from the meters that no longer have one.
+
+    ``peaks``: per EAN of the entry, the month peaks written.
+    """
+    tariffs = capacity_settings(options)
+    for ean, months in peaks.items():
+        if ean in tariffs:
+            await async_write_capacity_cost(hass, options, ean, months)
+    without = {ean for ean in peaks if ean not in tariffs}
+    stale = [
+        stat_id
+        for stat_id in await async_statistic_ids_for(hass, without)
+        if stat_id in {statistic_id(ean, SERIES_CAPACITY_COST) for ean in without}
+    ]
+    if stale:
+        get_instance(hass).async_clear_statistics(stale)
+
+
 def outdated_rate(options: Mapping[str, Any], now: datetime) -> Rate | None:
     """A table rate used for this year although the table has none for it (else None)."""
     year = now.astimezone(TIMEZONE).year
@@ -152,6 +182,7 @@ def outdated_rate(options: Mapping[str, Any], now: datetime) -> Rate | None:
 
 __all__ = [
     "CapacitySettings",
+    "async_setup_capacity_cost",
     "async_write_capacity_cost",
     "capacity_settings",
     "current_cost",

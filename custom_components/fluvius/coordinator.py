@@ -77,7 +77,7 @@ from .capacity import (
     month_peaks,
     month_start,
 )
-from .capacity_cost import async_write_capacity_cost
+from .capacity_cost import async_setup_capacity_cost, async_write_capacity_cost
 from .const import (
     CONF_BACKFILL_DAYS,
     DEFAULT_BACKFILL_DAYS,
@@ -342,10 +342,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 # Before any backfill window: a meter chosen when already ended is history only.
                 note_mandate(cursor, mandate, now)
             await self._async_load_last_values(ean, cursor)
-            # The capacity tariff may have changed in the options (they reload the entry).
-            await async_write_capacity_cost(
-                self.hass, self.config_entry.options, ean, cursor.peaks_written
-            )
+        # The capacity tariff may have changed in the options (they reload the entry).
+        await async_setup_capacity_cost(
+            self.hass,
+            self.config_entry.options,
+            {ean: self.cursors.get(ean).peaks_written for ean in self.eans},
+        )
 
     @override
     async def _async_update_data(self) -> FluviusState:

@@ -22,6 +22,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfVolume
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
@@ -194,6 +195,13 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     known: set[tuple[str, str]] = set()
     tariffs = capacity_settings(entry.options)
+    # A meter whose capacity tariff was cleared in the options loses its cost sensors.
+    registry = er.async_get(hass)
+    cost_keys = {description.key for description in COST_SENSORS}
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        ean, _, key = entity.unique_id.partition("_")
+        if key in cost_keys and ean not in tariffs:
+            registry.async_remove(entity.entity_id)
 
     @callback
     def _add_new() -> None:

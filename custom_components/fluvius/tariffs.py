@@ -83,15 +83,17 @@ class Rate:
 
     @property
     def outdated(self) -> bool:
-        """Whether the table had no rates for the asked year (a repair issue says so)."""
-        return not self.custom and self.year != self.asked_year
+        """Whether the table lags: no rates yet for the asked year, the latest year's used
+        (a repair issue says so). A year before the table uses its first year's rates; that is
+        history, not something an update brings."""
+        return not self.custom and self.year < self.asked_year
 
 
 def capacity_rate(area: NetworkArea | str, year: int, custom: float | None = None) -> Rate:
     """The rate of ``area`` for ``year``: the user's own if given, else the table's.
 
     A year the table does not have falls back to the latest year before it (or the earliest
-    year for a year before the table); :attr:`Rate.outdated` tells.
+    year for a year before the table); :attr:`Rate.outdated` tells when the table lags.
     """
     if custom is not None:
         return Rate(float(custom), year, year, custom=True)

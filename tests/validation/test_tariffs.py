@@ -47,6 +47,12 @@ def test_a_year_without_rates_falls_back_to_the_latest_and_says_so() -> None:
     assert rate.outdated
 
 
+def test_a_year_before_the_table_uses_its_first_year_without_an_update_to_ask() -> None:
+    rate = capacity_rate(NetworkArea.KEMPEN, 2024)
+    assert rate.year == min(CAPACITY_RATES)
+    assert not rate.outdated
+
+
 def test_own_rate_wins_and_is_never_outdated() -> None:
     rate = capacity_rate(NetworkArea.KEMPEN, 2031, custom=61.5)
     assert rate.eur_per_kw_year == 61.5
