@@ -104,9 +104,7 @@ async def test_set_change_and_clear_a_capacity_tariff(
 
     # Clear: neither an area nor an own rate, no capacity tariff (and no key left).
     result = await _capacity_step(hass, mock_config_entry, EAN_ELECTRICITY)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_VAT: "0"}
-    )
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_VAT: "0"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert mock_config_entry.options == METERS
 
