@@ -54,7 +54,7 @@ async def read_peak_rows(hass: HomeAssistant) -> list[tuple[datetime, float]]:
         {"mean"},
     )
     return [
-        (datetime.fromtimestamp(row["start"], UTC), float(row["mean"]))
+        (datetime.fromtimestamp(row["start"], UTC), float(row["mean"] or 0.0))
         for row in stats.get(stat_id, [])
     ]
 
