@@ -8,9 +8,9 @@ one table keyed by year and area, with their source beside them.
 The rule (one place, :func:`billed_kw` and :func:`month_cost`):
 
 * every monthly peak counts at least :data:`~.capacity.CAPACITY_FLOOR_KW` (2.5 kW): the
-  regulator applies the minimum to each month's peak ("minimaal 2,5 kW per maand"), not to the
-  average. :data:`FLOOR_APPLIES_PER_MONTH` names the reading; the other one (the floor on the
-  average) can only bill more, never less, and is what :func:`billed_kw` gives when it is False;
+  minimum applies to each month's peak, not to the average. :data:`FLOOR_APPLIES_PER_MONTH`
+  names the reading; the other one (the floor on the average) can only bill the same or less,
+  never more, and is what :func:`billed_kw` gives when it is False;
 * the billed kW of a month is the mean of the (floored) peaks of the last 12 months, that month
   included; months before the meter's data (or the mandate) are left out, not counted as 0;
 * the month's cost is billed kW x the yearly rate / 12, plus VAT at the chosen rate (0 % by
