@@ -112,20 +112,27 @@ async def test_set_change_and_clear_a_capacity_tariff(
 async def test_a_deselected_meter_drops_its_capacity_tariff(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> None:
+    """The other meters keep theirs."""
     mock_config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         mock_config_entry,
         options={
             **METERS,
-            CONF_CAPACITY_TARIFF: {EAN_ELECTRICITY: {CONF_AREA: "imewo", CONF_VAT: 0.0}},
+            CONF_EANS: [EAN_ELECTRICITY, EAN_AMR],
+            CONF_CAPACITY_TARIFF: {
+                EAN_ELECTRICITY: {CONF_AREA: "imewo", CONF_VAT: 0.0},
+                EAN_AMR: {CONF_OWN_RATE: 80.0, CONF_VAT: 21.0},
+            },
         },
     )
     result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**METERS, CONF_EANS: [EAN_GAS]}
+        result["flow_id"], {**METERS, CONF_EANS: [EAN_AMR, EAN_GAS]}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert CONF_CAPACITY_TARIFF not in mock_config_entry.options
+    assert mock_config_entry.options[CONF_CAPACITY_TARIFF] == {
+        EAN_AMR: {CONF_OWN_RATE: 80.0, CONF_VAT: 21.0}
+    }
 
 
 @pytest.mark.parametrize("own_rate", [0, 0.5, 1500])
