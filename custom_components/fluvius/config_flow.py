@@ -649,12 +649,16 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
                 }
                 if tariffs:
                     options[CONF_CAPACITY_TARIFF] = tariffs
-                if (capacity_ean := user_input.get(CONF_CAPACITY_METER)) in eans:
+                capacity_ean = user_input.get(CONF_CAPACITY_METER)
+                if capacity_ean in eans:
                     self._options = options
                     self._capacity_ean = capacity_ean
                     return await self.async_step_capacity_tariff()
-                return self.async_create_entry(data=options)
-            errors["base"] = "no_meters_selected"
+                if not capacity_ean:
+                    return self.async_create_entry(data=options)
+                errors[CONF_CAPACITY_METER] = "capacity_meter_not_selected"
+            else:
+                errors["base"] = "no_meters_selected"
 
         environment = entry.data[CONF_ENVIRONMENT]
         choices = [

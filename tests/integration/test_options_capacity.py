@@ -135,6 +135,20 @@ async def test_a_deselected_meter_drops_its_capacity_tariff(
     }
 
 
+async def test_the_capacity_meter_must_be_imported(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**METERS, "capacity_meter": EAN_AMR}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert result["errors"] == {"capacity_meter": "capacity_meter_not_selected"}
+    assert mock_config_entry.options == METERS  # nothing saved
+
+
 @pytest.mark.parametrize("own_rate", [0, 0.5, 1500])
 async def test_a_bad_own_rate_is_refused_with_a_translated_error(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, own_rate: float
