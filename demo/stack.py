@@ -219,12 +219,22 @@ class DemoStack:
             history_days=history_days,
         )
 
+    def _http_in_storage(self) -> bool:
+        """Home Assistant has moved the HTTP settings from YAML into its storage."""
+        path = self.config_dir / ".storage" / "http"
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        data = stored.get("data") if isinstance(stored, dict) else None
+        return isinstance(data, dict) and data.get("yaml_migration_done") is True
+
     def write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         # Once Home Assistant has taken over the HTTP settings, YAML for them is ignored and
-        # raises a repair issue: write it only on the first start.
-        first_start = not (self.config_dir / ".storage" / "http").exists()
-        http = HTTP_YAML.format(hass_port=self.hass_port) if first_start else ""
+        # raises a repair issue: write it only until then (always for releases that keep them
+        # in YAML, e.g. 2026.5, which store no more than a copy of it).
+        http = "" if self._http_in_storage() else HTTP_YAML.format(hass_port=self.hass_port)
         (self.config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML.format(http=http))
         custom = self.config_dir / "custom_components"
         custom.mkdir(exist_ok=True)
