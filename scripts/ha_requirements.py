@@ -4,7 +4,9 @@
 Home Assistant sets up by default (bootstrap.DEFAULT_INTEGRATIONS, the core integrations, the
 components the demo configures, and their dependencies), the frontend included, must already be
 installed. Run in an environment with ``homeassistant`` installed; prints, as pinned requirement
-lines, those the environment does not satisfy yet, with the integration that wants each one.
+lines, those the environment does not satisfy yet, with the integration that wants each one;
+of the integrations those may use (after_dependencies), only packages installed at another version
+than the release pins (a harness made for another release brings those along).
 Used to write the requirements files of the version matrix (requirements/ha-*.txt):
 
     FLUVIUS_HA=2026.5.0 scripts/run python scripts/ha_requirements.py
