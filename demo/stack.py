@@ -219,12 +219,27 @@ class DemoStack:
             history_days=history_days,
         )
 
+    def _http_in_storage(self) -> bool:
+        """Home Assistant has taken the HTTP settings into its storage (the first start did).
+
+        Releases that keep them in YAML (2026.5) store a plain copy of the YAML settings under
+        the same key, without the ``stable`` settings of the storage form."""
+        path = self.config_dir / ".storage" / "http"
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return True  # as before: any stored HTTP settings count
+        data = stored.get("data") if isinstance(stored, dict) else None
+        return not isinstance(data, dict) or "stable" in data
+
     def write_configuration(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         # Once Home Assistant has taken over the HTTP settings, YAML for them is ignored and
-        # raises a repair issue: write it only on the first start.
-        first_start = not (self.config_dir / ".storage" / "http").exists()
-        http = HTTP_YAML.format(hass_port=self.hass_port) if first_start else ""
+        # raises a repair issue: write it only until then (always for releases that keep them
+        # in YAML).
+        http = "" if self._http_in_storage() else HTTP_YAML.format(hass_port=self.hass_port)
         (self.config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML.format(http=http))
         custom = self.config_dir / "custom_components"
         custom.mkdir(exist_ok=True)

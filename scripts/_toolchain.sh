@@ -13,8 +13,24 @@ toolchain_mode() {
   if command -v python3.14 >/dev/null 2>&1; then echo native; else echo chroot; fi
 }
 
+# The environment commands run in: the main one (requirements_test.txt), or with FLUVIUS_HA=<version>
+# the version matrix's environment for that Home Assistant release (requirements/ha-<version>.txt),
+# next to the main one.
 venv_dir() {
-  if [ "$(toolchain_mode)" = native ]; then echo "$TOOLCHAIN_DIR/venv"; else echo /opt/venv; fi
+  local suffix="${FLUVIUS_HA:+-ha-$FLUVIUS_HA}"
+  if [ "$(toolchain_mode)" = native ]; then echo "$TOOLCHAIN_DIR/venv$suffix"; else echo "/opt/venv$suffix"; fi
+}
+
+# The Home Assistant releases of the version matrix besides the main one, newest first: one per
+# requirements/ha-<version>.txt (ha-<version>.upgrade.txt, when present, is installed after it).
+ha_matrix() {
+  local f
+  for f in "$PROJECT_DIR"/requirements/ha-*.txt; do
+    [ -e "$f" ] || continue
+    case "$f" in *.upgrade.txt) continue ;; esac
+    f="${f##*/ha-}"
+    echo "${f%.txt}"
+  done | sort -rV
 }
 
 _is_mounted() { mountpoint -q "$1" 2>/dev/null; }

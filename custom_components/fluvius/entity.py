@@ -10,6 +10,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api.models import EnergyType, HeadpointType
+from .compat import via_parent
 from .const import DOMAIN
 from .coordinator import FluviusCoordinator, MeterState
 
@@ -47,11 +48,11 @@ def device_info(coordinator: FluviusCoordinator, meter: MeterState) -> DeviceInf
             if main is not None
             else DeviceInfo(identifiers={(DOMAIN, meter.main_ean)})
         )
-        # The parent must exist before a child can point at it (via_device_id).
+        # The parent must exist before a child can point at it.
         parent = dr.async_get(coordinator.hass).async_get_or_create(
             config_entry_id=coordinator.config_entry.entry_id, **main_info
         )
-        info["via_device_id"] = parent.id
+        info.update(via_parent(parent))
     return info
 
 

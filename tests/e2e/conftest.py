@@ -70,7 +70,9 @@ class PrivateLoop:
     """
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        # A plain loop: with Home Assistant 2026.5 the harness' event loop policy hands out Home
+        # Assistant's own loops, which refuse a default executor of their own.
+        self.loop = asyncio.EventLoop()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e2e-loop")
         self.loop.set_default_executor(self._executor)
         self.loop.run_until_complete(self.loop.run_in_executor(None, lambda: None))

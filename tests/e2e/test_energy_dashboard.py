@@ -75,7 +75,8 @@ def test_add_integration_through_the_ui(
     async def steps(page: Any) -> list[str]:
         await page.goto(stack.hass_url + "/config/integrations/dashboard")
         await page.get_by_role("button", name="Add integration").click()
-        await page.keyboard.type("Fluvius")
+        # Into the dialog's search field once it is there (typing blindly could come first).
+        await page.get_by_placeholder("Search for a brand name").fill("Fluvius")
         await page.get_by_text("Fluvius Energy").first.click()
 
         # Step "user": environment and credentials (advanced mode shows "Custom").

@@ -22,6 +22,7 @@ from custom_components.fluvius.api.errors import (
     FluviusServerError,
     FluviusSubscriptionKeyError,
 )
+from custom_components.fluvius.compat import via_parent
 from custom_components.fluvius.const import CONF_EANS, DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator, FluviusData
 
@@ -146,7 +147,7 @@ async def test_stale_devices_removed(
     sub = device_registry.async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, "541450000000000999")},
-        via_device_id=main.id,
+        **via_parent(main),
     )
     gas = device_registry.async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, EAN_GAS)}

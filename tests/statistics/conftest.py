@@ -27,7 +27,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.fluvius as fluvius_init
@@ -35,6 +34,7 @@ from custom_components.fluvius import helpers
 from custom_components.fluvius.api import FluviusClient
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from fluvius_sandbox.timeutil import parse_api_datetime
+from tests.ha_snapshot import SnapshotExtension
 from tests.standin import (
     BOTH_LAYOUTS,
     StandIn,
@@ -59,7 +59,7 @@ __all__ = [
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Home Assistant's serializer: stable ids, readable states and registry entries."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    return snapshot.use_extension(SnapshotExtension)
 
 
 async def _no_wait(_seconds: float) -> None:
