@@ -26,17 +26,14 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from bench._bench_scale import _admin, _entry, stand_in
 from custom_components.fluvius import coordinator as coordinator_module
 from custom_components.fluvius.api.models import PeriodType
-from custom_components.fluvius.coordinator import (
-    FluviusCoordinator,
-    ceil_local_midnight,
-    chunk_end,
-)
+from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.helpers import create_client
 from custom_components.fluvius.statistics import (
     async_wait_committed,
     rows_from_energy,
     statistic_metadata,
 )
+from custom_components.fluvius.timeutil import ceil_local_midnight, chunk_end
 from fluvius_sandbox.timeutil import format_api_datetime
 from tests.standin import read_rows
 

@@ -72,10 +72,7 @@ from .capacity import (
     MonthPeak,
     capacity_average,
     day_peaks,
-    local_day,
-    local_midnight,
     month_peaks,
-    month_start,
 )
 from .capacity_cost import async_setup_capacity_cost, async_write_capacity_cost
 from .const import (
@@ -106,7 +103,6 @@ from .repairs import (
     async_update_mandate_issues,
 )
 from .statistics import (
-    GAS_DAY_START_HOUR,
     SERIES_CAPACITY_COST,
     SERIES_PEAK,
     Prices,
@@ -122,9 +118,20 @@ from .statistics import (
     statistic_id,
     track_partial_hours,
 )
+from .timeutil import (
+    GAS_DAY_START_HOUR,
+    MAX_CHUNK_DAYS,
+    boundary_day,
+    ceil_local_midnight,
+    chunk_end,
+    day_boundary,
+    floor_local_midnight,
+    local_day,
+    local_midnight,
+    month_start,
+)
 
-MAX_CHUNK: Final = timedelta(days=185)
-CHUNK_DAYS = 185  # local days per request at most (tests use fewer)
+CHUNK_DAYS = MAX_CHUNK_DAYS  # local days per request at most (tests use fewer)
 # A response is decoded in a worker thread, but its JSON decoding is one C call that holds the
 # GIL all along: ~90-120 ms for a 185-day chunk of an AMR meter with submeters (10 MB, 106,500
 # values), which would stall the event loop as long. So a chunk holds about this many values
@@ -207,38 +214,6 @@ class FluviusState:
 
     meters: dict[str, MeterState]
     backfill_done: bool
-
-
-def day_boundary(day: date, hour: int = 0) -> datetime:
-    """The UTC instant a local day starts: midnight, or 06:00 for the gas day."""
-    return datetime(day.year, day.month, day.day, hour, tzinfo=TIMEZONE).astimezone(UTC)
-
-
-def boundary_day(moment: datetime, hour: int = 0) -> date:
-    """The local (gas) day an instant falls in."""
-    return (moment.astimezone(TIMEZONE) - timedelta(hours=hour)).date()
-
-
-def ceil_local_midnight(moment: datetime, hour: int = 0) -> datetime:
-    """The first local day start at or after ``moment`` (UTC)."""
-    day = boundary_day(moment, hour)
-    start = day_boundary(day, hour)
-    return start if start >= moment else day_boundary(day + timedelta(days=1), hour)
-
-
-def floor_local_midnight(moment: datetime, hour: int = 0) -> datetime:
-    return day_boundary(boundary_day(moment, hour), hour)
-
-
-def chunk_end(start: datetime, limit: datetime, hour: int = 0, days: int | None = None) -> datetime:
-    """End of the chunk starting at ``start``: a local day start ``days`` (≤185) days on, or
-    ``limit``."""
-    day = boundary_day(start, hour) + timedelta(days=min(days or CHUNK_DAYS, CHUNK_DAYS))
-    end = day_boundary(day, hour)
-    while end - start > MAX_CHUNK:  # a DST change inside the chunk can add an hour
-        day -= timedelta(days=1)
-        end = day_boundary(day, hour)
-    return min(end, limit)
 
 
 def _update_failed(err: FluviusError) -> UpdateFailed:
@@ -508,7 +483,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         days = self._chunk_days.get(ean)
         if days is None:
             days = FIRST_FINE_CHUNK_DAYS if self._hourly_access(ean) else CHUNK_DAYS
-        return chunk_end(start, limit, self._day_hour(ean), days)
+        return chunk_end(start, limit, self._day_hour(ean), days, CHUNK_DAYS)
 
     def _learn_chunk_days(self, ean: str, start: datetime, end: datetime, values: int) -> None:
         """Size the next chunks of ``ean`` after the values per day of this response."""

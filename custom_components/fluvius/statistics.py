@@ -71,15 +71,15 @@ from .api.models import (
     Unit,
     active_series,
 )
-from .capacity import MonthPeak, local_midnight
+from .capacity import MonthPeak
 from .const import DOMAIN, LOGGER, TIMEZONE
 from .cursors import CursorStore
+from .timeutil import GAS_DAY_START_HOUR, gas_day_start, local_midnight, local_time
 
 if TYPE_CHECKING:
     from homeassistant.components.recorder.core import Recorder
 
 HOUR: Final = timedelta(hours=1)
-GAS_DAY_START_HOUR: Final = 6  # the gas day runs 06:00-06:00 local
 DAY_TARIFF_HOURS: Final = range(7, 22)  # Belgian day tariff: 07:00-22:00 Mon-Fri local
 _EPSILON: Final = 1e-7  # sums and states are rounded to 6 decimals
 _DECIMALS: Final = 6
@@ -188,17 +188,6 @@ def hour_start(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def gas_day_start(moment: datetime, tz: tzinfo = TIMEZONE) -> datetime:
-    """The 06:00 local start of the gas day a daily gas value belongs to, in UTC.
-
-    Whether gas daily values carry 06:00 or midnight boundaries is not specified (A20): a value
-    starting at local midnight is put at 06:00 of that same date, one starting at 06:00 stays.
-    """
-    local = moment.astimezone(tz)
-    start = datetime(local.year, local.month, local.day, GAS_DAY_START_HOUR, tzinfo=tz)
-    return start.astimezone(UTC)
-
-
 class SeriesRows(dict[tuple[str, str], dict[datetime, float]]):
     """(EAN, series name) -> {UTC hour start: state}.
 
@@ -297,9 +286,7 @@ def rows_from_energy(
     local day start (gas: 06:00). Active energy is :func:`active_series`'s: ``total``, else
     ``day`` + ``night`` (A13).
     """
-    gas = data.energy_type == EnergyType.GAS or any(
-        key.unit == Unit.M3 for key in data.series
-    )
+    gas = data.energy_type == EnergyType.GAS or any(key.unit == Unit.M3 for key in data.series)
     rows = SeriesRows()
     offtake_day_night: dict[datetime, dict[str, float]] = {}
     if not gas:
@@ -334,9 +321,7 @@ def rows_from_energy(
     return rows
 
 
-def track_partial_hours(
-    known: dict[str, list[datetime]], rows: SeriesRows, now: datetime
-) -> None:
+def track_partial_hours(known: dict[str, list[datetime]], rows: SeriesRows, now: datetime) -> None:
     """Update ``known`` (statistic id -> partial hours, kept in the cursor) with one import.
 
     Every hour the import writes is settled again: partial hours are added, whole ones
@@ -423,9 +408,7 @@ def _rows_sum(row: Mapping[str, Any]) -> float:
     return float(value) if value is not None else 0.0
 
 
-def _read_context(
-    hass: HomeAssistant, stat_id: str, first: datetime, last: datetime
-) -> _Context:
+def _read_context(hass: HomeAssistant, stat_id: str, first: datetime, last: datetime) -> _Context:
     """Runs in the recorder's executor: what the batch needs to know about existing rows."""
     last_rows = get_last_statistics(hass, 1, stat_id, False, {"sum"})
     if not last_rows:
@@ -446,9 +429,9 @@ def _read_context(
     # The row just before the batch: usually within a few days; widen the window if not.
     for back in (timedelta(days=3), timedelta(days=400), None):
         begin = first - back if back is not None else datetime.fromtimestamp(0, UTC)
-        before = statistics_during_period(
-            hass, begin, first, {stat_id}, "hour", None, {"sum"}
-        ).get(stat_id, [])
+        before = statistics_during_period(hass, begin, first, {stat_id}, "hour", None, {"sum"}).get(
+            stat_id, []
+        )
         if before:
             base_sum = _rows_sum(before[-1])
             break
@@ -645,11 +628,6 @@ def last_complete_day(
     return None
 
 
-def local_time(day: date, hour: int, tz: tzinfo = TIMEZONE) -> datetime:
-    """The UTC instant of ``hour``:00 local on ``day`` (0: midnight; 6: the gas day's start)."""
-    return datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(UTC)
-
-
 # --- removing ------------------------------------------------------------------------------
 
 
@@ -691,9 +669,7 @@ async def async_statistic_ids_for(hass: HomeAssistant, eans: Iterable[str]) -> l
     ean_set = set(eans)
     if not ean_set:
         return []
-    return await get_instance(hass).async_add_executor_job(
-        _entry_statistic_ids, hass, ean_set
-    )
+    return await get_instance(hass).async_add_executor_job(_entry_statistic_ids, hass, ean_set)
 
 
 async def async_delete_statistics_after(
