@@ -28,8 +28,8 @@ from custom_components.fluvius import coordinator as coordinator_module
 from custom_components.fluvius.api.models import PeriodType
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.helpers import create_client
+from custom_components.fluvius.recorder_compat import async_wait_committed
 from custom_components.fluvius.statistics import (
-    async_wait_committed,
     rows_from_energy,
     statistic_metadata,
 )

@@ -96,6 +96,7 @@ from .mandates import (
     selected_eans,
 )
 from .ownership import imported_elsewhere
+from .recorder_compat import async_wait_committed
 from .repairs import (
     async_set_data_period_moved,
     async_set_mandate_missing,
@@ -111,7 +112,6 @@ from .statistics import (
     async_import_peaks,
     async_import_rows,
     async_last_rows,
-    async_wait_committed,
     last_complete_day,
     offtake_quarter_hours,
     rows_from_energy,

@@ -30,9 +30,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Final, Literal, cast, override
+from typing import Any, Final, Literal, cast
 
-from homeassistant.components.recorder.db_schema import Statistics, StatisticsShortTerm
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
@@ -44,7 +43,6 @@ from homeassistant.components.recorder.statistics import (
     get_metadata,
     statistics_during_period,
 )
-from homeassistant.components.recorder.tasks import RecorderTask, SynchronizeTask
 from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
@@ -52,7 +50,7 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance, session_scope
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import (
     EnergyConverter,
     PowerConverter,
@@ -74,10 +72,8 @@ from .api.models import (
 from .capacity import MonthPeak
 from .const import DOMAIN, LOGGER, TIMEZONE
 from .cursors import CursorStore
+from .recorder_compat import async_delete_rows_after, async_wait_committed
 from .timeutil import GAS_DAY_START_HOUR, gas_day_start, local_midnight, local_time
-
-if TYPE_CHECKING:
-    from homeassistant.components.recorder.core import Recorder
 
 HOUR: Final = timedelta(hours=1)
 DAY_TARIFF_HOURS: Final = range(7, 22)  # Belgian day tariff: 07:00-22:00 Mon-Fri local
@@ -552,18 +548,6 @@ async def async_import_capacity_cost(
     return len(stats)
 
 
-async def async_wait_committed(hass: HomeAssistant) -> None:
-    """Wait until every task queued in the recorder so far has run and been committed.
-
-    ``Recorder.async_block_till_done`` returns at once when the queue is momentarily empty while
-    our import task is still running; a SynchronizeTask queued behind our tasks does not.
-    """
-    instance = get_instance(hass)
-    future = hass.loop.create_future()
-    instance.queue_task(SynchronizeTask(future))
-    await future
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -631,33 +615,6 @@ def last_complete_day(
 # --- removing ------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _DeleteStatisticsAfterTask(RecorderTask):
-    """Delete the rows of some statistics from a moment on (data period end moved back).
-
-    The recorder has no public call to delete rows of a statistic; this runs in the recorder's
-    own thread, in queue order with our imports, so it never races them.
-    """
-
-    statistic_ids: list[str]
-    start: datetime
-
-    @override
-    def run(self, instance: Recorder) -> None:
-        start_ts = self.start.timestamp()
-        with session_scope(session=instance.get_session()) as session:
-            metadata = instance.statistics_meta_manager.get_many(
-                session, statistic_ids=set(self.statistic_ids)
-            )
-            metadata_ids = [metadata_id for metadata_id, _ in metadata.values()]
-            if not metadata_ids:
-                return
-            for table in (Statistics, StatisticsShortTerm):
-                session.query(table).filter(
-                    table.metadata_id.in_(metadata_ids), table.start_ts >= start_ts
-                ).delete(synchronize_session=False)
-
-
 def _entry_statistic_ids(hass: HomeAssistant, eans: set[str]) -> list[str]:
     metadata = get_metadata(hass, statistic_source=DOMAIN)
     prefixes = tuple(f"{DOMAIN}:{ean}_".lower() for ean in eans)
@@ -685,8 +642,7 @@ async def async_delete_statistics_after(
         wanted = {statistic_id(ean, series) for ean in eans}
         stat_ids = [stat_id for stat_id in stat_ids if stat_id in wanted]
     if stat_ids:
-        get_instance(hass).queue_task(_DeleteStatisticsAfterTask(stat_ids, start))
-        await async_wait_committed(hass)
+        await async_delete_rows_after(hass, stat_ids, start)
     return stat_ids
 
 
