@@ -68,13 +68,11 @@ from .backfill_policy import (
     read_time_reach,
 )
 from .capacity import (
-    DayPeak,
     MonthPeak,
     capacity_average,
-    day_peaks,
     month_peaks,
 )
-from .capacity_cost import async_setup_capacity_cost, async_write_capacity_cost
+from .capacity_cost import async_setup_capacity_cost
 from .const import (
     CONF_BACKFILL_DAYS,
     DEFAULT_BACKFILL_DAYS,
@@ -85,9 +83,10 @@ from .const import (
     RETRY_INTERVAL,
     TIMEZONE,
 )
-from .cursors import Cursors, CursorStore, EanCursor, SubMeter
-from .gas_factor import gas_month_span, mark_reread, months_to_reread, note_gas_factors
+from .cursors import Cursors, CursorStore, EanCursor
+from .gas_factor import gas_month_span, mark_reread, months_to_reread
 from .helpers import error_key
+from .importer import async_import_response, async_last_day_values, async_write_peaks
 from .mandates import (
     choose_mandates,
     data_end,
@@ -107,16 +106,7 @@ from .statistics import (
     SERIES_CAPACITY_COST,
     SERIES_PEAK,
     Prices,
-    SeriesRows,
     async_delete_statistics_after,
-    async_import_peaks,
-    async_import_rows,
-    async_last_rows,
-    last_complete_day,
-    offtake_quarter_hours,
-    rows_from_energy,
-    statistic_id,
-    track_partial_hours,
 )
 from .timeutil import (
     GAS_DAY_START_HOUR,
@@ -143,11 +133,7 @@ FIRST_FINE_CHUNK_DAYS: Final = 31
 POLL_OVERLAP: Final = timedelta(hours=2)
 INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months back (A18)
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
-MERGE_GAP_DAYS: Final = 7
-# Per-day offtake maxima are kept for the capacity window (12 months) plus a margin for late
-# revisions; older months' peaks are final and stay in the ``peak`` statistic.
-PEAK_MONTHS_KEPT: Final = 14  # refetch close affected days in one readTime request
-LAST_DAY_SERIES: Final = ("offtake", "injection", "gas_m3", "gas_kwh", "production", "auxiliary")
+MERGE_GAP_DAYS: Final = 7  # refetch close affected days in one readTime request
 COMPLEX_TYPES: Final = (ComplexEnergyType.ACTIVE, ComplexEnergyType.REACTIVE)
 # At most this many GET Energy requests of one entry are in flight at once, however many meters
 # it follows (the backfill's prefetch and the polls included): Fluvius limits calls per client.
@@ -962,7 +948,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             data = await self._async_request(ean, PeriodType.READ_TIME, cut, end, "purge")
             await self._async_process(ean, data)
         else:
-            await self._async_write_peaks(ean, cursor, {cut_month})
+            await async_write_peaks(self.hass, self.config_entry.options, ean, cursor, {cut_month})
             await async_wait_committed(self.hass)
         await self._store.async_save(self.cursors)
 
@@ -1011,116 +997,26 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             }
         )
 
-    @staticmethod
-    def _rows_and_peaks(
-        ean: str, data: EnergyData, hourly_access: bool, prices: Prices
-    ) -> tuple[SeriesRows, dict[date, DayPeak] | None]:
-        """The hourly rows and the per-day offtake maxima of one response (pure; run in a worker
-        thread: for a 185-day chunk this is a few hundred thousand samples)."""
-        rows = rows_from_energy(data, hourly_access=hourly_access, prices=prices)
-        quarter_hours = offtake_quarter_hours(data).get(ean)
-        peaks = day_peaks(quarter_hours, TIMEZONE) if quarter_hours else None
-        return rows, peaks
-
     async def _async_process(self, ean: str, data: EnergyData) -> None:
-        """Import one response: hourly statistics, monthly peaks, what we learn of the meter."""
-        cursor = self.cursors.get(ean)
-        self._learn_meter(cursor, data)
-        cursor.missing_values += data.missing_values
-        note_gas_factors(cursor, data)
-        rows, all_peaks = await self.hass.async_add_executor_job(
-            self._rows_and_peaks, ean, data, self._hourly_access(ean), self.prices
+        """Import one response (importer.py) and count the rows written."""
+        written = await async_import_response(
+            self.hass,
+            self.config_entry.options,
+            self.cursors.get(ean),
+            ean,
+            data,
+            hourly_access=self._hourly_access(ean),
+            prices=self.prices,
         )
-        series_by_ean: dict[str, set[str]] = {}
-        for row_ean, series in rows:
-            series_by_ean.setdefault(row_ean, set()).add(series)
-        for row_ean, names in series_by_ean.items():
-            cursor.note_series(row_ean, names)
-        if all_peaks is not None:
-            horizon = self._peak_horizon()
-            peaks = {d: p for d, p in all_peaks.items() if d >= horizon}
-            if peaks:
-                cursor.peak_days.update(peaks)
-                await self._async_write_peaks(ean, cursor, {month_start(day) for day in peaks})
-            # Months before the horizon are final and written; their days need not be kept.
-            # This keeps the Store (saved after every poll) the same size for 1 or 3 years.
-            cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d >= horizon}
-        written = await async_import_rows(self.hass, rows)
-        track_partial_hours(cursor.partial_hours, rows, dt_util.utcnow())
         for stat_id, count in written.items():
             self._rows_written[stat_id] = self._rows_written.get(stat_id, 0) + count
-        cursor.rows_written += sum(written.values())
-        ends = [samples[-1].end for samples in data.series.values() if samples]
-        if ends:
-            newest = max(ends)
-            if cursor.data_period_to is not None:
-                newest = min(newest, cursor.data_period_to)
-            if cursor.last_data is None or newest > cursor.last_data:
-                cursor.last_data = newest
-
-    @staticmethod
-    def _peak_horizon() -> date:
-        """The first day whose per-day maximum we keep: PEAK_MONTHS_KEPT months back."""
-        month = month_start(local_day(dt_util.utcnow(), TIMEZONE))
-        for _ in range(PEAK_MONTHS_KEPT):
-            month = month_start(month - timedelta(days=1))
-        return month
-
-    async def _async_write_peaks(self, ean: str, cursor: EanCursor, months: set[date]) -> None:
-        """Import the ``peak`` rows of the months whose peak changed."""
-        peaks = month_peaks(
-            {day: p for day, p in cursor.peak_days.items() if month_start(day) in months},
-            TIMEZONE,
-        )
-        changed = [
-            peak
-            for month, peak in peaks.items()
-            if cursor.peaks_written.get(month) != (peak.peak_kw, peak.final)
-        ]
-        if changed:
-            await async_import_peaks(self.hass, ean, changed, TIMEZONE)
-            for peak in changed:
-                cursor.peaks_written[peak.month] = (peak.peak_kw, peak.final)
-            cursor.note_series(ean, {"peak"})
-            await async_write_capacity_cost(
-                self.hass, self.config_entry.options, ean, cursor.peaks_written
-            )
-
-    @staticmethod
-    def _learn_meter(cursor: EanCursor, data: EnergyData) -> None:
-        cursor.headpoint_type = str(data.headpoint_type) if data.headpoint_type else None
-        if data.energy_type is not None:
-            cursor.energy_type = str(data.energy_type)
-        for meter in data.physical_meters:
-            if meter.meter_id:
-                cursor.meter_id = meter.meter_id
-        for sub in data.sub_headpoints:
-            cursor.sub_meters[sub.ean] = SubMeter(
-                str(sub.type), sub.installation_type, sub.seq_number
-            )
 
     # --- state for the sensors ---------------------------------------------------------------
 
     async def _async_load_last_values(self, ean: str, cursor: EanCursor) -> None:
         """The last complete day of the main series, read back from the recorder."""
         daily = not self._hourly_access(ean)
-        for meter_ean in (ean, *cursor.sub_eans):
-            names = [s for s in LAST_DAY_SERIES if s in cursor.series.get(meter_ean, [])]
-            if not names:
-                continue
-            ids = {statistic_id(meter_ean, name): name for name in names}
-            rows = await async_last_rows(self.hass, list(ids), 4 if daily else 80)
-            values: dict[str, tuple[date, float]] = {}
-            for stat_id, name in ids.items():
-                found = last_complete_day(
-                    rows.get(stat_id, []),
-                    gas=name.startswith("gas"),
-                    daily=daily,
-                    partial=cursor.partial_hours.get(stat_id, ()),
-                )
-                if found is not None:
-                    values[name] = found
-            self._last_values[meter_ean] = values
+        self._last_values.update(await async_last_day_values(self.hass, ean, cursor, daily=daily))
 
     def _build_state(self) -> FluviusState:
         meters: dict[str, MeterState] = {}
