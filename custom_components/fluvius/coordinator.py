@@ -2,15 +2,8 @@
 
 * First refresh: no network. The cursors come from the Store and the sensor values from the
   recorder; the backfill starts as a background task of the entry.
-* Backfill: per EAN, ``periodType=readTime`` from max(now - backfill_days, dataPeriodFrom) up to
-  the moment it started (never past dataPeriodTo or the mandate's expiry), oldest to newest,
-  one ≤185-day chunk per request aligned on local midnights. A chunk's statistics are committed
-  before the cursor moves, and the cursor is saved before the next request, so a restart resumes
-  exactly and a failure skips nothing. The EANs take turns, one chunk each.
-* Liveness (backfill_policy.py): the backoff is capped and resets after every chunk; a chunk
-  never starts before the API's 3-year reach at the time of the request (what could no longer
-  be fetched is recorded in the cursor as lost); a chunk refused as invalid 3 times is skipped,
-  recorded, shown as a repair issue and tried again every day.
+* Backfill (backfill.py): per EAN, ``periodType=readTime`` over the chosen history, oldest to
+  newest, the EANs taking turns; the statistics import of every response is importer.py's.
 * From the first refresh on, independently of the backfill, once a day per EAN, at a minute
   drawn from a generator seeded with the entry id (stable across restarts, different across
   installations): ``periodType=insertTime`` for
@@ -57,7 +50,6 @@ from .api.models import (
     EnergyType,
     Mandate,
     PeriodType,
-    Resolution,
 )
 from .backfill import Backfill, update_failed
 from .backfill_policy import (
@@ -101,8 +93,10 @@ from .statistics import (
 )
 from .timeutil import (
     GAS_DAY_START_HOUR,
-    boundary_day,
     day_boundary,
+    day_runs,
+    days_in,
+    days_touched,
     floor_local_midnight,
     local_day,
     local_midnight,
@@ -456,10 +450,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 REFUSALS_BEFORE_SKIP,
                 err.message,
             )
-            affected = self._window_days(ean, start, min(end, now), hour)
+            affected = days_in(start, self._period_limit(ean, min(end, now)), hour)
         else:
             self.backfill.refusals.clear(ean, start)
-            affected = self._affected_days(ean, inserted, now, hour)
+            affected = days_touched(inserted, self._period_limit(ean, now), hour)
         days = {
             day
             for day in affected
@@ -467,7 +461,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 day_boundary(day, hour), day_boundary(day + timedelta(days=1), hour)
             )
         }
-        for first, last in self._day_runs(days):
+        for first, last in day_runs(days, MERGE_GAP_DAYS):
             fetch_start = day_boundary(first, hour)
             fetch_end = min(day_boundary(last + timedelta(days=1), hour), end)
             mandate = self.mandates.get(ean)
@@ -525,44 +519,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 fetch_start = chunk_stop
             mark_reread(cursor, month, now)
 
-    def _window_days(self, ean: str, start: datetime, end: datetime, hour: int) -> set[date]:
-        """The local days (gas days for gas) measured in [start, end), within the data period."""
+    def _period_limit(self, ean: str, moment: datetime) -> datetime:
+        """``moment``, or the end of the meter's data period if that comes first."""
         cursor = self.cursors.get(ean)
         if cursor.data_period_to is not None:
-            end = min(end, cursor.data_period_to)
-        days: set[date] = set()
-        day = boundary_day(start, hour)
-        while day_boundary(day, hour) < end:
-            days.add(day)
-            day += timedelta(days=1)
-        return days
-
-    def _affected_days(self, ean: str, data: EnergyData, now: datetime, hour: int) -> set[date]:
-        """The local days (gas days for gas) an insertTime answer touches."""
-        cursor = self.cursors.get(ean)
-        limit = now
-        if cursor.data_period_to is not None:
-            limit = min(limit, cursor.data_period_to)
-        days: set[date] = set()
-        for key, samples in data.series.items():
-            for sample in samples:
-                if sample.start >= limit:
-                    continue
-                days.add(boundary_day(sample.start, hour))
-                if key.resolution == Resolution.DAILY:
-                    # A daily value may not follow our day boundaries (A20): take both ends.
-                    days.add(boundary_day(sample.end - timedelta(seconds=1), hour))
-        return days
-
-    @staticmethod
-    def _day_runs(days: set[date]) -> list[tuple[date, date]]:
-        runs: list[tuple[date, date]] = []
-        for day in sorted(days):
-            if runs and (day - runs[-1][1]).days <= MERGE_GAP_DAYS:
-                runs[-1] = (runs[-1][0], day)
-            else:
-                runs.append((day, day))
-        return runs
+            return min(moment, cursor.data_period_to)
+        return moment
 
     # --- mandates ----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Final
 
+from .api.models import EnergyData, Resolution
 from .const import TIMEZONE
 
 GAS_DAY_START_HOUR: Final = 6  # the gas day runs 06:00-06:00 local
@@ -86,3 +87,39 @@ def chunk_end(
         day -= timedelta(days=1)
         end = day_boundary(day, hour)
     return min(end, limit)
+
+
+def days_in(start: datetime, end: datetime, hour: int = 0) -> set[date]:
+    """The local days (gas days for gas) measured in [start, end)."""
+    days: set[date] = set()
+    day = boundary_day(start, hour)
+    while day_boundary(day, hour) < end:
+        days.add(day)
+        day += timedelta(days=1)
+    return days
+
+
+def days_touched(data: EnergyData, limit: datetime, hour: int = 0) -> set[date]:
+    """The local days (gas days for gas) the values of a response starting before ``limit``
+    fall in."""
+    days: set[date] = set()
+    for key, samples in data.series.items():
+        for sample in samples:
+            if sample.start >= limit:
+                continue
+            days.add(boundary_day(sample.start, hour))
+            if key.resolution == Resolution.DAILY:
+                # A daily value may not follow our day boundaries (A20): take both ends.
+                days.add(boundary_day(sample.end - timedelta(seconds=1), hour))
+    return days
+
+
+def day_runs(days: set[date], gap_days: int) -> list[tuple[date, date]]:
+    """The days as (first, last) runs, merging runs at most ``gap_days`` apart."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][1]).days <= gap_days:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
