@@ -70,7 +70,7 @@ from .const import (
 )
 from .cursors import Cursors, CursorStore, EanCursor
 from .gas_factor import gas_month_span, mark_reread, months_to_reread
-from .importer import async_import_response, async_last_day_values, async_write_peaks
+from .importer import async_import_response, async_last_day_values, async_purge_after
 from .mandates import (
     choose_mandates,
     data_end,
@@ -79,17 +79,13 @@ from .mandates import (
     selected_eans,
 )
 from .ownership import imported_elsewhere
-from .recorder_compat import async_wait_committed
 from .repairs import (
     async_set_data_period_moved,
     async_set_mandate_missing,
     async_update_mandate_issues,
 )
 from .statistics import (
-    SERIES_CAPACITY_COST,
-    SERIES_PEAK,
     Prices,
-    async_delete_statistics_after,
 )
 from .timeutil import (
     GAS_DAY_START_HOUR,
@@ -99,7 +95,6 @@ from .timeutil import (
     days_touched,
     floor_local_midnight,
     local_day,
-    local_midnight,
     month_start,
 )
 
@@ -582,29 +577,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     async def _async_purge_after(self, ean: str, cursor: EanCursor, end: datetime) -> None:
         """The spec's deletion obligation: remove what was measured from ``end`` on."""
         cut = floor_local_midnight(end, self._day_hour(ean))
-        eans = [ean, *cursor.sub_eans]
         LOGGER.info("Data period of %s now ends %s: removing its data from %s", ean, end, cut)
-        await async_delete_statistics_after(self.hass, eans, cut)
-        # Peak rows start at the month start: the month of the cut is recomputed below.
-        cut_month = month_start(local_day(cut, TIMEZONE))
-        for series in (SERIES_PEAK, SERIES_CAPACITY_COST):
-            await async_delete_statistics_after(
-                self.hass, [ean], local_midnight(cut_month, TIMEZONE), series=series
-            )
-        cut_day = local_day(cut, TIMEZONE)
-        cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
-        cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}
-        for limit in ("backfill_to", "backfilled_until", "last_data"):
-            value = getattr(cursor, limit)
-            if value is not None and value > end:
-                setattr(cursor, limit, end)
+        await async_purge_after(self.hass, self.config_entry.options, ean, cursor, end, cut)
         if cut < end:
             # The last day is partly inside the period: fetch that part again.
             data = await self._async_request(ean, PeriodType.READ_TIME, cut, end, "purge")
             await self._async_process(ean, data)
-        else:
-            await async_write_peaks(self.hass, self.config_entry.options, ean, cursor, {cut_month})
-            await async_wait_committed(self.hass)
         await self._store.async_save(self.cursors)
 
     # --- requests and import -----------------------------------------------------------------

@@ -21,9 +21,13 @@ from .capacity_cost import async_write_capacity_cost
 from .const import TIMEZONE
 from .cursors import EanCursor, SubMeter
 from .gas_factor import note_gas_factors
+from .recorder_compat import async_wait_committed
 from .statistics import (
+    SERIES_CAPACITY_COST,
+    SERIES_PEAK,
     Prices,
     SeriesRows,
+    async_delete_statistics_after,
     async_import_peaks,
     async_import_rows,
     async_last_rows,
@@ -33,7 +37,7 @@ from .statistics import (
     statistic_id,
     track_partial_hours,
 )
-from .timeutil import local_day, month_start
+from .timeutil import local_day, local_midnight, month_start
 
 # Per-day offtake maxima are kept for the capacity window (12 months) plus a margin for late
 # revisions; older months' peaks are final and stay in the ``peak`` statistic.
@@ -168,3 +172,33 @@ async def async_last_day_values(
                 values[name] = found
         result[meter_ean] = values
     return result
+
+
+async def async_purge_after(
+    hass: HomeAssistant,
+    options: Mapping[str, Any],
+    ean: str,
+    cursor: EanCursor,
+    end: datetime,
+    cut: datetime,
+) -> None:
+    """Remove a meter's statistics from ``cut`` (the day start at or before its new data period
+    ``end``) on, and what its cursor knows of them. When ``cut`` equals ``end`` the month's peak
+    is rewritten here; else the caller fetches [cut, end) again, which rewrites it."""
+    await async_delete_statistics_after(hass, [ean, *cursor.sub_eans], cut)
+    # Peak rows start at the month start: the month of the cut is recomputed below.
+    cut_month = month_start(local_day(cut, TIMEZONE))
+    for series in (SERIES_PEAK, SERIES_CAPACITY_COST):
+        await async_delete_statistics_after(
+            hass, [ean], local_midnight(cut_month, TIMEZONE), series=series
+        )
+    cut_day = local_day(cut, TIMEZONE)
+    cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
+    cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}
+    for limit in ("backfill_to", "backfilled_until", "last_data"):
+        value = getattr(cursor, limit)
+        if value is not None and value > end:
+            setattr(cursor, limit, end)
+    if cut >= end:
+        await async_write_peaks(hass, options, ean, cursor, {cut_month})
+        await async_wait_committed(hass)
