@@ -73,9 +73,10 @@ from .gas_factor import gas_month_span, mark_reread, months_to_reread
 from .importer import async_import_response, async_last_day_values, async_purge_after
 from .mandates import (
     choose_mandates,
-    data_end,
     finished_while_followed,
+    meter_data_end,
     note_mandate,
+    polled,
     selected_eans,
 )
 from .ownership import imported_elsewhere
@@ -106,10 +107,6 @@ COMPLEX_TYPES: Final = (ComplexEnergyType.ACTIVE, ComplexEnergyType.REACTIVE)
 # At most this many GET Energy requests of one entry are in flight at once, however many meters
 # it follows (the backfill's prefetch and the polls included): Fluvius limits calls per client.
 MAX_CONCURRENT_REQUESTS: Final = 2
-# After a data period ends, values measured before the end keep arriving for a while: late days
-# (up to 72 h), corrected estimates (up to 6 days) and the gas month's definitive conversion
-# factor (2-5 days after the month). A meter whose period ended is polled this long, then not.
-ENDED_POLL_GRACE: Final = timedelta(days=40)
 
 
 class EnergyClient(Protocol):
@@ -385,23 +382,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             raise update_failed(failure) from failure
 
     def _data_end(self, ean: str, now: datetime) -> datetime | None:
-        """When the meter's data ends (data period end, mandate expiry, first seen Finished or
-        expired; see mandates.py), or None while it runs."""
-        mandate = self.mandates.get(ean)
-        if mandate is None:
-            return self.cursors.get(ean).data_period_to
-        cursor = self.cursors.get(ean)
-        note_mandate(cursor, mandate, now)
-        return data_end(mandate, cursor)
+        return meter_data_end(self.mandates.get(ean), self.cursors.get(ean), now)
 
     def _pollable(self, ean: str, now: datetime) -> bool:
-        """Whether a poll asks for this meter: it has a mandate, and its data did not end more
-        than :data:`ENDED_POLL_GRACE` ago (late values of what was measured before the end:
-        late days, corrected estimates, the gas month's definitive factor)."""
-        if ean not in self.mandates:
-            return False
-        end = self._data_end(ean, now)
-        return end is None or now < end + ENDED_POLL_GRACE
+        return polled(self.mandates.get(ean), self.cursors.get(ean), now)
 
     def _past_end(self, ean: str, now: datetime) -> bool:
         end = self._data_end(ean, now)
