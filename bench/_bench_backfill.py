@@ -24,19 +24,16 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from bench._bench_scale import _admin, _entry, stand_in
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import backfill as backfill_module
 from custom_components.fluvius.api.models import PeriodType
-from custom_components.fluvius.coordinator import (
-    FluviusCoordinator,
-    ceil_local_midnight,
-    chunk_end,
-)
+from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.helpers import create_client
+from custom_components.fluvius.recorder_compat import async_wait_committed
 from custom_components.fluvius.statistics import (
-    async_wait_committed,
     rows_from_energy,
     statistic_metadata,
 )
+from custom_components.fluvius.timeutil import ceil_local_midnight, chunk_end
 from fluvius_sandbox.timeutil import format_api_datetime
 from tests.standin import read_rows
 
@@ -71,7 +68,7 @@ async def _baseline(hass: HomeAssistant, base: str) -> tuple[float, int, int]:
     now = dt_util.utcnow()
     start = ceil_local_midnight(now - timedelta(days=DAYS))
     end = now.replace(minute=0, second=0, microsecond=0)
-    days = coordinator_module.FIRST_FINE_CHUNK_DAYS
+    days = backfill_module.FIRST_FINE_CHUNK_DAYS
     sums: dict[tuple[str, str], float] = {}
     rows_total = chunks = 0
     t0 = time.perf_counter()
@@ -81,7 +78,7 @@ async def _baseline(hass: HomeAssistant, base: str) -> tuple[float, int, int]:
         chunks += 1
         per_day = max(data.sample_count / max((stop - start) / timedelta(days=1), 1.0), 1.0)
         days = max(
-            1, min(coordinator_module.CHUNK_DAYS, int(coordinator_module.SAMPLE_BUDGET / per_day))
+            1, min(backfill_module.CHUNK_DAYS, int(backfill_module.SAMPLE_BUDGET / per_day))
         )
         rows = rows_from_energy(data, hourly_access=True)
         for key, states in sorted(rows.items()):

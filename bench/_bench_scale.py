@@ -35,7 +35,7 @@ from custom_components.fluvius.const import (
     DOMAIN,
 )
 from custom_components.fluvius.coordinator import MAX_CONCURRENT_REQUESTS, FluviusCoordinator
-from custom_components.fluvius.statistics import async_wait_committed
+from custom_components.fluvius.recorder_compat import async_wait_committed
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = int(os.environ.get("FLUVIUS_SCALE_DAYS", "30"))

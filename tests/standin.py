@@ -28,7 +28,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import backfill as backfill_module
 from custom_components.fluvius.const import (
     CONF_BACKFILL_DAYS,
     CONF_BASE_URL,
@@ -168,7 +168,7 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> FluviusCoo
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backfill in 4-day chunks, so that a short history still takes several requests."""
-    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 4)
+    monkeypatch.setattr(backfill_module, "CHUNK_DAYS", 4)
 
 
 async def read_rows(hass: HomeAssistant, stat_id: str) -> list[tuple[datetime, float, float]]:

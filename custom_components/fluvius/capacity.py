@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from .api.models import FINAL_STATES, Sample, preferred
+from .timeutil import local_day, local_midnight, month_start, next_month
 
 QUARTER_HOUR = timedelta(minutes=15)
 CAPACITY_FLOOR_KW = 2.5  # the capacity tariff bills at least 2.5 kW per month
@@ -57,24 +58,6 @@ class MonthPeak:
     final: bool
     count: int  # quarter-hours seen in the month
     expected: int  # quarter-hours the month has
-
-
-def local_day(moment: datetime, tz: tzinfo) -> date:
-    """The local calendar day an instant falls in."""
-    return moment.astimezone(tz).date()
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_month(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def local_midnight(day: date, tz: tzinfo) -> datetime:
-    """The UTC instant of a local day's midnight."""
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
 
 def expected_quarter_hours(month: date, tz: tzinfo) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
-from .capacity import MonthPeak, local_midnight, month_start
+from .capacity import MonthPeak
 from .const import CONF_AREA, CONF_CAPACITY_TARIFF, CONF_OWN_RATE, CONF_VAT, TIMEZONE
 from .statistics import (
     SERIES_CAPACITY_COST,
@@ -33,6 +33,7 @@ from .tariffs import (
     month_elapsed,
     monthly_cost,
 )
+from .timeutil import local_midnight, month_start
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,15 +2,8 @@
 
 * First refresh: no network. The cursors come from the Store and the sensor values from the
   recorder; the backfill starts as a background task of the entry.
-* Backfill: per EAN, ``periodType=readTime`` from max(now - backfill_days, dataPeriodFrom) up to
-  the moment it started (never past dataPeriodTo or the mandate's expiry), oldest to newest,
-  one ≤185-day chunk per request aligned on local midnights. A chunk's statistics are committed
-  before the cursor moves, and the cursor is saved before the next request, so a restart resumes
-  exactly and a failure skips nothing. The EANs take turns, one chunk each.
-* Liveness (backfill_policy.py): the backoff is capped and resets after every chunk; a chunk
-  never starts before the API's 3-year reach at the time of the request (what could no longer
-  be fetched is recorded in the cursor as lost); a chunk refused as invalid 3 times is skipped,
-  recorded, shown as a repair issue and tried again every day.
+* Backfill (backfill.py): per EAN, ``periodType=readTime`` over the chosen history, oldest to
+  newest, the EANs taking turns; the statistics import of every response is importer.py's.
 * From the first refresh on, independently of the backfill, once a day per EAN, at a minute
   drawn from a generator seeded with the entry id (stable across restarts, different across
   installations): ``periodType=insertTime`` for
@@ -39,8 +32,8 @@ from typing import Any, Final, Protocol, override
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api.errors import (
@@ -48,7 +41,6 @@ from .api.errors import (
     FluviusError,
     FluviusForbiddenError,
     FluviusNoMandateError,
-    FluviusRateLimitError,
     FluviusSubscriptionKeyError,
 )
 from .api.models import (
@@ -58,97 +50,63 @@ from .api.models import (
     EnergyType,
     Mandate,
     PeriodType,
-    Resolution,
 )
+from .backfill import Backfill, update_failed
 from .backfill_policy import (
     REFUSALS_BEFORE_SKIP,
-    Refusals,
-    backoff_delay,
-    is_refusal,
-    read_time_reach,
 )
 from .capacity import (
-    DayPeak,
     MonthPeak,
     capacity_average,
-    day_peaks,
-    local_day,
-    local_midnight,
     month_peaks,
-    month_start,
 )
-from .capacity_cost import async_setup_capacity_cost, async_write_capacity_cost
+from .capacity_cost import async_setup_capacity_cost
 from .const import (
-    CONF_BACKFILL_DAYS,
-    DEFAULT_BACKFILL_DAYS,
     DOMAIN,
     LOGGER,
-    MAX_BACKFILL_DAYS,
     POLL_INTERVAL,
     RETRY_INTERVAL,
     TIMEZONE,
 )
-from .cursors import Cursors, CursorStore, EanCursor, SubMeter
-from .gas_factor import gas_month_span, mark_reread, months_to_reread, note_gas_factors
-from .helpers import error_key
+from .cursors import Cursors, CursorStore, EanCursor
+from .gas_factor import gas_month_span, mark_reread, months_to_reread
+from .importer import async_import_response, async_last_day_values, async_purge_after
 from .mandates import (
     choose_mandates,
-    data_end,
     finished_while_followed,
+    meter_data_end,
     note_mandate,
+    polled,
     selected_eans,
 )
 from .ownership import imported_elsewhere
 from .repairs import (
     async_set_data_period_moved,
     async_set_mandate_missing,
-    async_set_periods_skipped,
     async_update_mandate_issues,
 )
 from .statistics import (
-    GAS_DAY_START_HOUR,
-    SERIES_CAPACITY_COST,
-    SERIES_PEAK,
     Prices,
-    SeriesRows,
-    async_delete_statistics_after,
-    async_import_peaks,
-    async_import_rows,
-    async_last_rows,
-    async_wait_committed,
-    last_complete_day,
-    offtake_quarter_hours,
-    rows_from_energy,
-    statistic_id,
-    track_partial_hours,
+)
+from .timeutil import (
+    GAS_DAY_START_HOUR,
+    day_boundary,
+    day_runs,
+    days_in,
+    days_touched,
+    floor_local_midnight,
+    local_day,
+    month_start,
 )
 
-MAX_CHUNK: Final = timedelta(days=185)
-CHUNK_DAYS = 185  # local days per request at most (tests use fewer)
-# A response is decoded in a worker thread, but its JSON decoding is one C call that holds the
-# GIL all along: ~90-120 ms for a 185-day chunk of an AMR meter with submeters (10 MB, 106,500
-# values), which would stall the event loop as long. So a chunk holds about this many values
-# at most: the first chunk of a quarter-hour/hourly meter spans FIRST_FINE_CHUNK_DAYS, later
-# ones as many days as the values per day measured so far allow (185 for a digital offtake
-# meter, ~43 for the AMR meter above).
-SAMPLE_BUDGET: Final = 25_000
-FIRST_FINE_CHUNK_DAYS: Final = 31
 POLL_OVERLAP: Final = timedelta(hours=2)
 INSERT_TIME_LOOKBACK: Final = timedelta(days=180)  # insertTime reaches 6 months back (A18)
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local
-MERGE_GAP_DAYS: Final = 7
-# Per-day offtake maxima are kept for the capacity window (12 months) plus a margin for late
-# revisions; older months' peaks are final and stay in the ``peak`` statistic.
-PEAK_MONTHS_KEPT: Final = 14  # refetch close affected days in one readTime request
-LAST_DAY_SERIES: Final = ("offtake", "injection", "gas_m3", "gas_kwh", "production", "auxiliary")
+MERGE_GAP_DAYS: Final = 7  # refetch close affected days in one readTime request
 COMPLEX_TYPES: Final = (ComplexEnergyType.ACTIVE, ComplexEnergyType.REACTIVE)
 # At most this many GET Energy requests of one entry are in flight at once, however many meters
 # it follows (the backfill's prefetch and the polls included): Fluvius limits calls per client.
 MAX_CONCURRENT_REQUESTS: Final = 2
-# After a data period ends, values measured before the end keep arriving for a while: late days
-# (up to 72 h), corrected estimates (up to 6 days) and the gas month's definitive conversion
-# factor (2-5 days after the month). A meter whose period ended is polled this long, then not.
-ENDED_POLL_GRACE: Final = timedelta(days=40)
 
 
 class EnergyClient(Protocol):
@@ -209,47 +167,6 @@ class FluviusState:
     backfill_done: bool
 
 
-def day_boundary(day: date, hour: int = 0) -> datetime:
-    """The UTC instant a local day starts: midnight, or 06:00 for the gas day."""
-    return datetime(day.year, day.month, day.day, hour, tzinfo=TIMEZONE).astimezone(UTC)
-
-
-def boundary_day(moment: datetime, hour: int = 0) -> date:
-    """The local (gas) day an instant falls in."""
-    return (moment.astimezone(TIMEZONE) - timedelta(hours=hour)).date()
-
-
-def ceil_local_midnight(moment: datetime, hour: int = 0) -> datetime:
-    """The first local day start at or after ``moment`` (UTC)."""
-    day = boundary_day(moment, hour)
-    start = day_boundary(day, hour)
-    return start if start >= moment else day_boundary(day + timedelta(days=1), hour)
-
-
-def floor_local_midnight(moment: datetime, hour: int = 0) -> datetime:
-    return day_boundary(boundary_day(moment, hour), hour)
-
-
-def chunk_end(start: datetime, limit: datetime, hour: int = 0, days: int | None = None) -> datetime:
-    """End of the chunk starting at ``start``: a local day start ``days`` (≤185) days on, or
-    ``limit``."""
-    day = boundary_day(start, hour) + timedelta(days=min(days or CHUNK_DAYS, CHUNK_DAYS))
-    end = day_boundary(day, hour)
-    while end - start > MAX_CHUNK:  # a DST change inside the chunk can add an hour
-        day -= timedelta(days=1)
-        end = day_boundary(day, hour)
-    return min(end, limit)
-
-
-def _update_failed(err: FluviusError) -> UpdateFailed:
-    """The translated reason of a failed update (one mapping with setup: helpers.error_key)."""
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key=error_key(err),
-        translation_placeholders={"error": err.message},
-    )
-
-
 class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     """Backfill, daily polls, statistics import and the state the sensors show."""
 
@@ -283,25 +200,27 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         rng = random.Random(entry.entry_id)
         self.poll_minute = rng.randrange(*POLL_WINDOW)  # minute of the local day
         self.next_poll: datetime | None = None
-        self.backfill_task: asyncio.Task[None] | None = None
-        self._backfill_failures = 0  # in a row; reset by every chunk imported or skipped
-        self._refusals = Refusals()
-        self._retry_skipped = True  # retry the skipped chunks in the next backfill run
         self._poll_due = False
         self._started = False
         self._unloaded = False
         self._poll_task: asyncio.Task[None] | None = None
         self._unsub_timer: CALLBACK_TYPE | None = None
-        self._unsub_backfill_retry: CALLBACK_TYPE | None = None
         self._last_values: dict[str, dict[str, tuple[date, float]]] = {}
         self._requests: deque[dict[str, Any]] = deque(maxlen=40)
         self._rows_written: dict[str, int] = {}
-        self._skipped: set[str] = set()  # EANs without mandate in this backfill run
-        self._chunk_days: dict[str, int] = {}  # learnt days per request (SAMPLE_BUDGET)
-        self._prefetch: dict[str, tuple[tuple[datetime, datetime], asyncio.Task[EnergyData]]] = {}
         # Selected meters an older entry imports (EAN -> that entry): fixed at set-up.
         self.imported_elsewhere = imported_elsewhere(hass, entry)
+        self.backfill = Backfill(self, entry)
         entry.async_on_unload(self._async_cancel_timers)
+
+    @property
+    def backfill_task(self) -> asyncio.Task[None] | None:
+        """The backfill's task, if it ever started."""
+        return self.backfill.task
+
+    async def async_wait_backfill(self) -> None:
+        """Wait for the running backfill (tests, benchmark)."""
+        await self.backfill.async_wait()
 
     # --- the EANs ----------------------------------------------------------------------------
 
@@ -324,10 +243,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         mandate = self.mandates.get(ean)
         energy = self.cursors.get(ean).energy_type or (mandate.energy_type if mandate else None)
         return GAS_DAY_START_HOUR if energy == EnergyType.GAS else 0
-
-    def _backfill_days(self) -> int:
-        days = int(self.config_entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS))
-        return max(1, min(days, MAX_BACKFILL_DAYS))
 
     # --- set-up ------------------------------------------------------------------------------
 
@@ -355,7 +270,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             # First refresh: start the backfill in the background, never block the set-up,
             # and the daily poll's timer, which never waits for the backfill.
             self._started = True
-            self._start_backfill()
+            self.backfill.start()
             self._schedule_poll(dt_util.utcnow())
             return self._build_state()
         if self._poll_due:
@@ -364,291 +279,16 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         return self._build_state()
 
     @callback
-    def _start_backfill(self) -> None:
-        if self._unsub_backfill_retry is not None:
-            self._unsub_backfill_retry()
-            self._unsub_backfill_retry = None
-        if self._unloaded:
-            return
-        if self.backfill_task is not None and not self.backfill_task.done():
-            return
-        self.backfill_task = self.config_entry.async_create_background_task(
-            self.hass, self._async_backfill(), f"{DOMAIN} backfill {self.config_entry.entry_id}"
-        )
-
-    async def async_wait_backfill(self) -> None:
-        """Wait for the running backfill (tests, benchmark)."""
-        if self.backfill_task is not None:
-            await asyncio.shield(self.backfill_task)
-
-    @callback
-    def _on_backfill_retry(self, _now: datetime) -> None:
-        self._unsub_backfill_retry = None
-        self._start_backfill()
-
-    @callback
-    def _resume_backfill(self) -> None:
-        """After the daily poll: retry the skipped chunks, and start a backfill that is neither
-        running nor waiting for its retry timer (whatever stopped it, it goes on)."""
-        self._retry_skipped = True
-        pending = any(
-            not cursor.backfill_done or cursor.skipped
-            for cursor in (self.cursors.get(ean) for ean in self.eans if ean not in self._skipped)
-        )
-        if pending and self._unsub_backfill_retry is None:
-            self._start_backfill()
-
-    @callback
     def _async_cancel_timers(self) -> None:
         # Unloaded (reload, restart): this coordinator never schedules again. A poll still
         # running is an entry task, cancelled by the unload before its cursors are saved.
         self._unloaded = True
         if self._poll_task is not None and not self._poll_task.done():
             self._poll_task.cancel()
-        for unsub in (self._unsub_timer, self._unsub_backfill_retry):
-            if unsub is not None:
-                unsub()
-        self._unsub_timer = self._unsub_backfill_retry = None
-
-    # --- backfill ----------------------------------------------------------------------------
-
-    def _init_backfill_window(self, ean: str, cursor: EanCursor, now: datetime) -> None:
-        """Fix the backfill window the first time an EAN is seen; later, a deeper history
-        chosen in the options extends it backwards (a shallower one keeps what is stored)."""
-        start = ceil_local_midnight(
-            now - timedelta(days=self._backfill_days()), self._day_hour(ean)
-        )
-        # Never before the API's reach now (a later request moves on from there and records
-        # what was lost; a new window loses nothing).
-        start = max(start, self._reach(ean))
-        mandate = self.mandates.get(ean)
-        if mandate is not None and mandate.data_period_from is not None:
-            start = max(start, mandate.data_period_from)
-        if cursor.backfill_to is not None:
-            if cursor.deepen(start):
-                LOGGER.debug("History of %s extended back to %s", ean, start)
-            return
-        end = now.replace(minute=0, second=0, microsecond=0)
-        if mandate is not None:
-            for limit in (mandate.data_period_to, mandate.mandate_expiration_date):
-                if limit is not None:
-                    end = min(end, limit)
-            cursor.data_period_to = mandate.data_period_to
-        end = max(end, start)
-        cursor.backfill_from = start
-        cursor.backfill_to = end
-        cursor.backfilled_until = start
-        # The polls take over from the moment the backfill's window ends.
-        cursor.last_insert_poll = end
-
-    async def _async_backfill(self) -> None:
-        """Import every EAN's history, oldest chunk first, the EANs taking turns."""
-        self._skipped = set()
-        now = dt_util.utcnow()
-        for ean in self.eans:
-            self._init_backfill_window(ean, self.cursors.get(ean), now)
-        await self._store.async_save(self.cursors)
-        try:
-            while True:
-                pending = [
-                    ean
-                    for ean in self.eans
-                    if not self.cursors.get(ean).backfill_done and ean not in self._skipped
-                ]
-                if not pending:
-                    break
-                for index, ean in enumerate(pending):
-                    async with self._lock:
-                        await self._async_backfill_chunk(ean, pending, index)
-            if self._retry_skipped:
-                for ean in self.eans:
-                    if ean not in self._skipped:
-                        async with self._lock:
-                            await self._async_retry_skipped(ean)
-                self._retry_skipped = False
-        except ConfigEntryAuthFailed:
-            LOGGER.warning("Fluvius refused the credentials; the backfill waits for reauth")
-            self.config_entry.async_start_reauth(self.hass)
-            return
-        except UpdateFailed as err:
-            self._backfill_failures += 1
-            cause = err.__cause__
-            retry_after = cause.retry_after if isinstance(cause, FluviusRateLimitError) else None
-            delay = backoff_delay(self._backfill_failures, retry_after)
-            LOGGER.warning("Backfill paused (%s); resuming in %s", err, delay)
-            if not self._unloaded:
-                self._unsub_backfill_retry = async_call_later(
-                    self.hass, delay, self._on_backfill_retry
-                )
-            return
-        finally:
-            # Paused, cancelled (unload, shutdown) or done: no request keeps running.
-            self._cancel_prefetch()
-        self._backfill_failures = 0
-        LOGGER.debug("Backfill complete for %s", self.eans)
-        self.async_set_updated_data(self._build_state())
-
-    async def _async_fetch_chunk(self, ean: str, start: datetime, end: datetime) -> EnergyData:
-        """The chunk's response: the one prefetched while the previous chunk was written."""
-        prefetched = self._prefetch.pop(ean, None)
-        if prefetched is not None:
-            span, task = prefetched
-            if span == (start, end):
-                return await task
-            task.cancel()
-        return await self._async_request(ean, PeriodType.READ_TIME, start, end, "backfill")
-
-    def _cancel_prefetch(self) -> None:
-        for _, task in self._prefetch.values():
-            task.cancel()
-        self._prefetch.clear()
-
-    def _chunk_end(self, ean: str, start: datetime, limit: datetime) -> datetime:
-        """Where a request for ``ean`` starting at ``start`` ends (see SAMPLE_BUDGET)."""
-        days = self._chunk_days.get(ean)
-        if days is None:
-            days = FIRST_FINE_CHUNK_DAYS if self._hourly_access(ean) else CHUNK_DAYS
-        return chunk_end(start, limit, self._day_hour(ean), days)
-
-    def _learn_chunk_days(self, ean: str, start: datetime, end: datetime, values: int) -> None:
-        """Size the next chunks of ``ean`` after the values per day of this response."""
-        days = max((end - start) / timedelta(days=1), 1.0)
-        per_day = max(values / days, 1.0)
-        self._chunk_days[ean] = max(1, min(CHUNK_DAYS, int(SAMPLE_BUDGET / per_day)))
-
-    def _next_turn(
-        self, pending: list[str], index: int, ean: str, end: datetime
-    ) -> tuple[str, tuple[datetime, datetime]] | None:
-        """The chunk after ``pending[index]``'s current one (ending at ``end``) in turn order:
-        the next meter of this round, else the first unfinished meter of the next round."""
-        following = pending[index + 1 :] + pending[: index + 1]
-        for other in following:
-            if other in self._skipped:
-                continue
-            cursor = self.cursors.get(other)
-            limit = cursor.backfill_limit
-            if limit is None or cursor.backfilled_until is None:
-                continue
-            start = end if other == ean else cursor.backfilled_until
-            start = max(start, self._reach(other))
-            if start >= limit:
-                continue
-            return other, (start, self._chunk_end(other, start, limit))
-        return None
-
-    def _reach(self, ean: str) -> datetime:
-        """The first day start (gas day start for gas) a readTime request may ask for now."""
-        return ceil_local_midnight(read_time_reach(dt_util.utcnow()), self._day_hour(ean))
-
-    async def _async_backfill_chunk(self, ean: str, pending: list[str], index: int) -> None:
-        cursor = self.cursors.get(ean)
-        if cursor.lose_before(self._reach(ean)):
-            LOGGER.warning(
-                "The Fluvius API no longer reaches the start of the history of %s: it starts "
-                "%s (%.0f hours could not be fetched)",
-                ean,
-                cursor.backfill_from,
-                cursor.lost_hours,
-            )
-            await self._store.async_save(self.cursors)
-        limit = cursor.backfill_limit
-        assert cursor.backfilled_until is not None and limit is not None
-        start = cursor.backfilled_until
-        end = self._chunk_end(ean, start, limit)
-        if end <= start:
-            cursor.backfilled(limit)
-            await self._store.async_save(self.cursors)
-            return
-        try:
-            data = await self._async_fetch_chunk(ean, start, end)
-        except (FluviusNoMandateError, FluviusForbiddenError) as err:
-            if isinstance(err, FluviusSubscriptionKeyError):
-                raise ConfigEntryAuthFailed(str(err)) from err
-            LOGGER.warning("No access to the data of EAN %s: %s", ean, err.message)
-            async_set_mandate_missing(self.hass, self.config_entry, ean, True)
-            self._skipped.add(ean)
-            return
-        except FluviusAuthError as err:
-            raise ConfigEntryAuthFailed(str(err)) from err
-        except FluviusError as err:
-            if self._refused_enough(ean, start, err):
-                cursor.backfilled(end)
-                await self._async_skip_chunk(ean, cursor, start, end, err)
-                return
-            raise _update_failed(err) from err
-        self._refusals.clear(ean, start)
-        self._backfill_failures = 0
-        async_set_mandate_missing(self.hass, self.config_entry, ean, self._mandate_ended(ean))
-        self._learn_chunk_days(ean, start, end, data.sample_count)
-        # Ask for the next chunk in turn while the recorder writes this one (the cursor rules
-        # are unchanged: a cursor only moves after its chunk's rows are committed). One chunk
-        # ahead, whatever the number of meters: memory and requests in flight stay bounded.
-        self._cancel_prefetch()
-        turn = self._next_turn(pending, index, ean, end)
-        if turn is not None:
-            other, (next_start, next_end) = turn
-            self._prefetch[other] = (
-                (next_start, next_end),
-                self.config_entry.async_create_background_task(
-                    self.hass,
-                    self._async_request(
-                        other, PeriodType.READ_TIME, next_start, next_end, "backfill"
-                    ),
-                    f"{DOMAIN} prefetch {other}",
-                ),
-            )
-        await self._async_process(ean, data)
-        # The rows are committed (async_import_rows waited for the recorder): move the cursor.
-        cursor.backfilled(end)
-        await self._store.async_save(self.cursors)
-        await self._async_load_last_values(ean, cursor)
-        self.async_set_updated_data(self._build_state())
-
-    def _refused_enough(self, ean: str, start: datetime, err: FluviusError) -> bool:
-        """Whether the chunk of ``ean`` at ``start`` is now refused often enough to skip it."""
-        return is_refusal(err) and self._refusals.add(ean, start) >= REFUSALS_BEFORE_SKIP
-
-    async def _async_skip_chunk(
-        self, ean: str, cursor: EanCursor, start: datetime, end: datetime, err: FluviusError
-    ) -> None:
-        """Go on without a chunk refused again and again; record it, tell the user."""
-        LOGGER.warning(
-            "Skipping %s to %s of %s after %d refusals (%s); it is tried again every day",
-            start,
-            end,
-            ean,
-            REFUSALS_BEFORE_SKIP,
-            err.message,
-        )
-        self._refusals.clear(ean, start)
-        self._backfill_failures = 0
-        self._retry_skipped = False  # it was just asked for 3 times: tomorrow again
-        cursor.skip(start, end)
-        await self._store.async_save(self.cursors)
-        async_set_periods_skipped(self.hass, self.config_entry, ean, cursor.skipped)
-
-    async def _async_retry_skipped(self, ean: str) -> None:
-        """Ask once more for the chunks of ``ean`` skipped earlier; import those that come."""
-        cursor = self.cursors.get(ean)
-        if not cursor.skipped:
-            return
-        cursor.drop_unreachable_skips(self._reach(ean))
-        for start, end in list(cursor.skipped):
-            try:
-                data = await self._async_request(ean, PeriodType.READ_TIME, start, end, "skipped")
-            except FluviusAuthError as err:
-                raise ConfigEntryAuthFailed(str(err)) from err
-            except FluviusError as err:
-                if not is_refusal(err):
-                    raise _update_failed(err) from err
-                LOGGER.debug("Skipped period %s to %s of %s still refused", start, end, ean)
-                continue
-            await self._async_process(ean, data)
-            cursor.unskip(start, end)
-            await self._store.async_save(self.cursors)
-            LOGGER.info("Skipped period %s to %s of %s imported", start, end, ean)
-        await self._store.async_save(self.cursors)
-        async_set_periods_skipped(self.hass, self.config_entry, ean, cursor.skipped)
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
+        self.backfill.unload()
 
     # --- polls -------------------------------------------------------------------------------
 
@@ -692,7 +332,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         await self.async_refresh()
         if self._unsub_timer is None:
             self._schedule_poll(dt_util.utcnow(), retry=not self.last_update_success)
-        self._resume_backfill()
+        self.backfill.resume()
 
     async def async_poll_now(self) -> None:
         """Run one poll right away (tests, benchmark, a manual refresh)."""
@@ -739,26 +379,13 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         )
         self._schedule_poll(now, retry=failure is not None or incomplete)
         if failure is not None:
-            raise _update_failed(failure) from failure
+            raise update_failed(failure) from failure
 
     def _data_end(self, ean: str, now: datetime) -> datetime | None:
-        """When the meter's data ends (data period end, mandate expiry, first seen Finished or
-        expired; see mandates.py), or None while it runs."""
-        mandate = self.mandates.get(ean)
-        if mandate is None:
-            return self.cursors.get(ean).data_period_to
-        cursor = self.cursors.get(ean)
-        note_mandate(cursor, mandate, now)
-        return data_end(mandate, cursor)
+        return meter_data_end(self.mandates.get(ean), self.cursors.get(ean), now)
 
     def _pollable(self, ean: str, now: datetime) -> bool:
-        """Whether a poll asks for this meter: it has a mandate, and its data did not end more
-        than :data:`ENDED_POLL_GRACE` ago (late values of what was measured before the end:
-        late days, corrected estimates, the gas month's definitive factor)."""
-        if ean not in self.mandates:
-            return False
-        end = self._data_end(ean, now)
-        return end is None or now < end + ENDED_POLL_GRACE
+        return polled(self.mandates.get(ean), self.cursors.get(ean), now)
 
     def _past_end(self, ean: str, now: datetime) -> bool:
         end = self._data_end(ean, now)
@@ -791,9 +418,9 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             # An insertTime answer refused again and again never stops the polls: its window's
             # days are read by measurement time instead (each of those requests can be skipped
             # on its own); revisions of older days it held come with a later answer, if any.
-            if not self._refused_enough(ean, start, err):
+            if not self.backfill.refused_enough(ean, start, err):
                 raise
-            self._refusals.clear(ean, start)
+            self.backfill.refusals.clear(ean, start)
             LOGGER.warning(
                 "The insertTime answer of %s from %s was refused %d times (%s); reading those "
                 "days by measurement time instead",
@@ -802,10 +429,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 REFUSALS_BEFORE_SKIP,
                 err.message,
             )
-            affected = self._window_days(ean, start, min(end, now), hour)
+            affected = days_in(start, self._period_limit(ean, min(end, now)), hour)
         else:
-            self._refusals.clear(ean, start)
-            affected = self._affected_days(ean, inserted, now, hour)
+            self.backfill.refusals.clear(ean, start)
+            affected = days_touched(inserted, self._period_limit(ean, now), hour)
         days = {
             day
             for day in affected
@@ -813,7 +440,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 day_boundary(day, hour), day_boundary(day + timedelta(days=1), hour)
             )
         }
-        for first, last in self._day_runs(days):
+        for first, last in day_runs(days, MERGE_GAP_DAYS):
             fetch_start = day_boundary(first, hour)
             fetch_end = min(day_boundary(last + timedelta(days=1), hour), end)
             mandate = self.mandates.get(ean)
@@ -824,20 +451,20 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             if cursor.backfill_from is not None:
                 fetch_start = max(fetch_start, cursor.backfill_from)
             # Days the API no longer reaches (3 years back) cannot be refetched.
-            fetch_start = max(fetch_start, self._reach(ean))
+            fetch_start = max(fetch_start, self.backfill.reach(ean))
             while fetch_start < fetch_end:
-                chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
+                chunk_stop = self.backfill.request_end(ean, fetch_start, fetch_end)
                 try:
                     data = await self._async_request(
                         ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "refetch"
                     )
                 except FluviusError as err:
                     # Refused again and again: the polls go on without it (backfill_policy).
-                    if not self._refused_enough(ean, fetch_start, err):
+                    if not self.backfill.refused_enough(ean, fetch_start, err):
                         raise
-                    await self._async_skip_chunk(ean, cursor, fetch_start, chunk_stop, err)
+                    await self.backfill.async_skip_chunk(ean, cursor, fetch_start, chunk_stop, err)
                 else:
-                    self._refusals.clear(ean, fetch_start)
+                    self.backfill.refusals.clear(ean, fetch_start)
                     await self._async_process(ean, data)
                 fetch_start = chunk_stop
         await self._async_reread_gas_months(ean, cursor, now, end)
@@ -863,7 +490,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                     fetch_end = min(fetch_end, last)
             LOGGER.debug("Gas kWh of %s in %s still provisional: reading it again", ean, month)
             while fetch_start < fetch_end:
-                chunk_stop = self._chunk_end(ean, fetch_start, fetch_end)
+                chunk_stop = self.backfill.request_end(ean, fetch_start, fetch_end)
                 data = await self._async_request(
                     ean, PeriodType.READ_TIME, fetch_start, chunk_stop, "gas_factor"
                 )
@@ -871,44 +498,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 fetch_start = chunk_stop
             mark_reread(cursor, month, now)
 
-    def _window_days(self, ean: str, start: datetime, end: datetime, hour: int) -> set[date]:
-        """The local days (gas days for gas) measured in [start, end), within the data period."""
+    def _period_limit(self, ean: str, moment: datetime) -> datetime:
+        """``moment``, or the end of the meter's data period if that comes first."""
         cursor = self.cursors.get(ean)
         if cursor.data_period_to is not None:
-            end = min(end, cursor.data_period_to)
-        days: set[date] = set()
-        day = boundary_day(start, hour)
-        while day_boundary(day, hour) < end:
-            days.add(day)
-            day += timedelta(days=1)
-        return days
-
-    def _affected_days(self, ean: str, data: EnergyData, now: datetime, hour: int) -> set[date]:
-        """The local days (gas days for gas) an insertTime answer touches."""
-        cursor = self.cursors.get(ean)
-        limit = now
-        if cursor.data_period_to is not None:
-            limit = min(limit, cursor.data_period_to)
-        days: set[date] = set()
-        for key, samples in data.series.items():
-            for sample in samples:
-                if sample.start >= limit:
-                    continue
-                days.add(boundary_day(sample.start, hour))
-                if key.resolution == Resolution.DAILY:
-                    # A daily value may not follow our day boundaries (A20): take both ends.
-                    days.add(boundary_day(sample.end - timedelta(seconds=1), hour))
-        return days
-
-    @staticmethod
-    def _day_runs(days: set[date]) -> list[tuple[date, date]]:
-        runs: list[tuple[date, date]] = []
-        for day in sorted(days):
-            if runs and (day - runs[-1][1]).days <= MERGE_GAP_DAYS:
-                runs[-1] = (runs[-1][0], day)
-            else:
-                runs.append((day, day))
-        return runs
+            return min(moment, cursor.data_period_to)
+        return moment
 
     # --- mandates ----------------------------------------------------------------------------
 
@@ -954,10 +549,10 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                 # Finished: no new data comes. The issue stays until a renewed mandate is
                 # approved (or the meter is deselected).
                 async_set_mandate_missing(self.hass, self.config_entry, ean, True)
-        if returned and self._skipped.intersection(returned):
+        if returned and self.backfill.skipped.intersection(returned):
             # A meter skipped by the backfill (404) has a mandate again: resume its history.
-            self._skipped.difference_update(returned)
-            self._start_backfill()
+            self.backfill.skipped.difference_update(returned)
+            self.backfill.start()
         runtime: FluviusData | None = getattr(self.config_entry, "runtime_data", None)
         if runtime is not None:
             runtime.mandates = self.mandates
@@ -966,29 +561,12 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     async def _async_purge_after(self, ean: str, cursor: EanCursor, end: datetime) -> None:
         """The spec's deletion obligation: remove what was measured from ``end`` on."""
         cut = floor_local_midnight(end, self._day_hour(ean))
-        eans = [ean, *cursor.sub_eans]
         LOGGER.info("Data period of %s now ends %s: removing its data from %s", ean, end, cut)
-        await async_delete_statistics_after(self.hass, eans, cut)
-        # Peak rows start at the month start: the month of the cut is recomputed below.
-        cut_month = month_start(local_day(cut, TIMEZONE))
-        for series in (SERIES_PEAK, SERIES_CAPACITY_COST):
-            await async_delete_statistics_after(
-                self.hass, [ean], local_midnight(cut_month, TIMEZONE), series=series
-            )
-        cut_day = local_day(cut, TIMEZONE)
-        cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
-        cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}
-        for limit in ("backfill_to", "backfilled_until", "last_data"):
-            value = getattr(cursor, limit)
-            if value is not None and value > end:
-                setattr(cursor, limit, end)
+        await async_purge_after(self.hass, self.config_entry.options, ean, cursor, end, cut)
         if cut < end:
             # The last day is partly inside the period: fetch that part again.
             data = await self._async_request(ean, PeriodType.READ_TIME, cut, end, "purge")
             await self._async_process(ean, data)
-        else:
-            await self._async_write_peaks(ean, cursor, {cut_month})
-            await async_wait_committed(self.hass)
         await self._store.async_save(self.cursors)
 
     # --- requests and import -----------------------------------------------------------------
@@ -1036,116 +614,26 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             }
         )
 
-    @staticmethod
-    def _rows_and_peaks(
-        ean: str, data: EnergyData, hourly_access: bool, prices: Prices
-    ) -> tuple[SeriesRows, dict[date, DayPeak] | None]:
-        """The hourly rows and the per-day offtake maxima of one response (pure; run in a worker
-        thread: for a 185-day chunk this is a few hundred thousand samples)."""
-        rows = rows_from_energy(data, hourly_access=hourly_access, prices=prices)
-        quarter_hours = offtake_quarter_hours(data).get(ean)
-        peaks = day_peaks(quarter_hours, TIMEZONE) if quarter_hours else None
-        return rows, peaks
-
     async def _async_process(self, ean: str, data: EnergyData) -> None:
-        """Import one response: hourly statistics, monthly peaks, what we learn of the meter."""
-        cursor = self.cursors.get(ean)
-        self._learn_meter(cursor, data)
-        cursor.missing_values += data.missing_values
-        note_gas_factors(cursor, data)
-        rows, all_peaks = await self.hass.async_add_executor_job(
-            self._rows_and_peaks, ean, data, self._hourly_access(ean), self.prices
+        """Import one response (importer.py) and count the rows written."""
+        written = await async_import_response(
+            self.hass,
+            self.config_entry.options,
+            self.cursors.get(ean),
+            ean,
+            data,
+            hourly_access=self._hourly_access(ean),
+            prices=self.prices,
         )
-        series_by_ean: dict[str, set[str]] = {}
-        for row_ean, series in rows:
-            series_by_ean.setdefault(row_ean, set()).add(series)
-        for row_ean, names in series_by_ean.items():
-            cursor.note_series(row_ean, names)
-        if all_peaks is not None:
-            horizon = self._peak_horizon()
-            peaks = {d: p for d, p in all_peaks.items() if d >= horizon}
-            if peaks:
-                cursor.peak_days.update(peaks)
-                await self._async_write_peaks(ean, cursor, {month_start(day) for day in peaks})
-            # Months before the horizon are final and written; their days need not be kept.
-            # This keeps the Store (saved after every poll) the same size for 1 or 3 years.
-            cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d >= horizon}
-        written = await async_import_rows(self.hass, rows)
-        track_partial_hours(cursor.partial_hours, rows, dt_util.utcnow())
         for stat_id, count in written.items():
             self._rows_written[stat_id] = self._rows_written.get(stat_id, 0) + count
-        cursor.rows_written += sum(written.values())
-        ends = [samples[-1].end for samples in data.series.values() if samples]
-        if ends:
-            newest = max(ends)
-            if cursor.data_period_to is not None:
-                newest = min(newest, cursor.data_period_to)
-            if cursor.last_data is None or newest > cursor.last_data:
-                cursor.last_data = newest
-
-    @staticmethod
-    def _peak_horizon() -> date:
-        """The first day whose per-day maximum we keep: PEAK_MONTHS_KEPT months back."""
-        month = month_start(local_day(dt_util.utcnow(), TIMEZONE))
-        for _ in range(PEAK_MONTHS_KEPT):
-            month = month_start(month - timedelta(days=1))
-        return month
-
-    async def _async_write_peaks(self, ean: str, cursor: EanCursor, months: set[date]) -> None:
-        """Import the ``peak`` rows of the months whose peak changed."""
-        peaks = month_peaks(
-            {day: p for day, p in cursor.peak_days.items() if month_start(day) in months},
-            TIMEZONE,
-        )
-        changed = [
-            peak
-            for month, peak in peaks.items()
-            if cursor.peaks_written.get(month) != (peak.peak_kw, peak.final)
-        ]
-        if changed:
-            await async_import_peaks(self.hass, ean, changed, TIMEZONE)
-            for peak in changed:
-                cursor.peaks_written[peak.month] = (peak.peak_kw, peak.final)
-            cursor.note_series(ean, {"peak"})
-            await async_write_capacity_cost(
-                self.hass, self.config_entry.options, ean, cursor.peaks_written
-            )
-
-    @staticmethod
-    def _learn_meter(cursor: EanCursor, data: EnergyData) -> None:
-        cursor.headpoint_type = str(data.headpoint_type) if data.headpoint_type else None
-        if data.energy_type is not None:
-            cursor.energy_type = str(data.energy_type)
-        for meter in data.physical_meters:
-            if meter.meter_id:
-                cursor.meter_id = meter.meter_id
-        for sub in data.sub_headpoints:
-            cursor.sub_meters[sub.ean] = SubMeter(
-                str(sub.type), sub.installation_type, sub.seq_number
-            )
 
     # --- state for the sensors ---------------------------------------------------------------
 
     async def _async_load_last_values(self, ean: str, cursor: EanCursor) -> None:
         """The last complete day of the main series, read back from the recorder."""
         daily = not self._hourly_access(ean)
-        for meter_ean in (ean, *cursor.sub_eans):
-            names = [s for s in LAST_DAY_SERIES if s in cursor.series.get(meter_ean, [])]
-            if not names:
-                continue
-            ids = {statistic_id(meter_ean, name): name for name in names}
-            rows = await async_last_rows(self.hass, list(ids), 4 if daily else 80)
-            values: dict[str, tuple[date, float]] = {}
-            for stat_id, name in ids.items():
-                found = last_complete_day(
-                    rows.get(stat_id, []),
-                    gas=name.startswith("gas"),
-                    daily=daily,
-                    partial=cursor.partial_hours.get(stat_id, ()),
-                )
-                if found is not None:
-                    values[name] = found
-            self._last_values[meter_ean] = values
+        self._last_values.update(await async_last_day_values(self.hass, ean, cursor, daily=daily))
 
     def _build_state(self) -> FluviusState:
         meters: dict[str, MeterState] = {}
@@ -1200,7 +688,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         return {
             "poll_minute_local": f"{self.poll_minute // 60:02d}:{self.poll_minute % 60:02d}",
             "next_poll": _iso(self.next_poll),
-            "backfill_running": self.backfill_task is not None and not self.backfill_task.done(),
+            "backfill_running": self.backfill.running,
             "last_mandate_sync": _iso(self.cursors.last_mandate_sync),
             "cursors": {
                 ean: {

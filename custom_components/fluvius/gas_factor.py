@@ -12,14 +12,12 @@ even if Fluvius still sends ``P`` (the insertTime poll still takes a later corre
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from .api.models import EnergyData, EnergyType, GasConversionFactor, Unit
-from .capacity import month_start, next_month
-from .const import TIMEZONE
 from .cursors import EanCursor
-from .statistics import GAS_DAY_START_HOUR
+from .timeutil import GAS_DAY_START_HOUR, boundary_day, day_boundary, month_start, next_month
 
 # The definitive factor comes 2-5 days after the month; one more day for the poll to list it.
 DEFINITIVE_FACTOR_DELAY: Final = timedelta(days=6)
@@ -29,7 +27,7 @@ REREAD_KEPT: Final = timedelta(days=400)
 
 def gas_day(moment: datetime) -> date:
     """The gas day (06:00-06:00 local) an instant falls in."""
-    return (moment.astimezone(TIMEZONE) - timedelta(hours=GAS_DAY_START_HOUR)).date()
+    return boundary_day(moment, GAS_DAY_START_HOUR)
 
 
 def gas_month_span(month: date) -> tuple[datetime, datetime]:
@@ -38,8 +36,7 @@ def gas_month_span(month: date) -> tuple[datetime, datetime]:
 
 
 def _gas_day_start(day: date) -> datetime:
-    local = datetime(day.year, day.month, day.day, GAS_DAY_START_HOUR, tzinfo=TIMEZONE)
-    return local.astimezone(UTC)
+    return day_boundary(day, GAS_DAY_START_HOUR)
 
 
 def note_gas_factors(cursor: EanCursor, data: EnergyData) -> None:

@@ -11,18 +11,23 @@
   Finished or expired mandate, the moment that was first seen (kept in the cursor, so a restart
   does not move it). Values measured before the end keep arriving for a while (late days,
   corrected estimates, the gas month's definitive factor), so the coordinator polls a meter
-  until a grace period after that end (``coordinator.ENDED_POLL_GRACE``), then not any more.
+  until a grace period after that end (:data:`ENDED_POLL_GRACE`), then not any more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from .api.models import DataServiceType, Mandate, MandateStatus, RenewalStatus, parse_renewal_status
 from .const import CONF_EANS
 from .cursors import EanCursor
+
+# After a data period ends, values measured before the end keep arriving for a while: late days
+# (up to 72 h), corrected estimates (up to 6 days) and the gas month's definitive conversion
+# factor (2-5 days after the month). A meter whose period ended is polled this long, then not.
+ENDED_POLL_GRACE: Final = timedelta(days=40)
 
 
 def selected_eans(options: Mapping[str, Any]) -> list[str]:
@@ -101,3 +106,22 @@ def finished_while_followed(mandate: Mandate, cursor: EanCursor) -> bool:
     if end is None:
         return cursor.ended_followed
     return cursor.backfill_to is not None and end > cursor.backfill_to
+
+
+def meter_data_end(mandate: Mandate | None, cursor: EanCursor, now: datetime) -> datetime | None:
+    """When the meter's data ends (data period end, mandate expiry, first seen Finished or
+    expired), or None while it runs. Without a mandate: the data period end last known."""
+    if mandate is None:
+        return cursor.data_period_to
+    note_mandate(cursor, mandate, now)
+    return data_end(mandate, cursor)
+
+
+def polled(mandate: Mandate | None, cursor: EanCursor, now: datetime) -> bool:
+    """Whether a poll asks for this meter: it has a mandate, and its data did not end more
+    than :data:`ENDED_POLL_GRACE` ago (late values of what was measured before the end: late
+    days, corrected estimates, the gas month's definitive factor)."""
+    if mandate is None:
+        return False
+    end = meter_data_end(mandate, cursor, now)
+    return end is None or now < end + ENDED_POLL_GRACE

@@ -30,9 +30,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Final, Literal, cast, override
+from typing import Any, Final, Literal, cast
 
-from homeassistant.components.recorder.db_schema import Statistics, StatisticsShortTerm
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
@@ -44,7 +43,6 @@ from homeassistant.components.recorder.statistics import (
     get_metadata,
     statistics_during_period,
 )
-from homeassistant.components.recorder.tasks import RecorderTask, SynchronizeTask
 from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
@@ -52,7 +50,7 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance, session_scope
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import (
     EnergyConverter,
     PowerConverter,
@@ -71,15 +69,13 @@ from .api.models import (
     Unit,
     active_series,
 )
-from .capacity import MonthPeak, local_midnight
+from .capacity import MonthPeak
 from .const import DOMAIN, LOGGER, TIMEZONE
 from .cursors import CursorStore
-
-if TYPE_CHECKING:
-    from homeassistant.components.recorder.core import Recorder
+from .recorder_compat import async_delete_rows_after, async_wait_committed
+from .timeutil import GAS_DAY_START_HOUR, gas_day_start, local_midnight, local_time
 
 HOUR: Final = timedelta(hours=1)
-GAS_DAY_START_HOUR: Final = 6  # the gas day runs 06:00-06:00 local
 DAY_TARIFF_HOURS: Final = range(7, 22)  # Belgian day tariff: 07:00-22:00 Mon-Fri local
 _EPSILON: Final = 1e-7  # sums and states are rounded to 6 decimals
 _DECIMALS: Final = 6
@@ -188,17 +184,6 @@ def hour_start(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def gas_day_start(moment: datetime, tz: tzinfo = TIMEZONE) -> datetime:
-    """The 06:00 local start of the gas day a daily gas value belongs to, in UTC.
-
-    Whether gas daily values carry 06:00 or midnight boundaries is not specified (A20): a value
-    starting at local midnight is put at 06:00 of that same date, one starting at 06:00 stays.
-    """
-    local = moment.astimezone(tz)
-    start = datetime(local.year, local.month, local.day, GAS_DAY_START_HOUR, tzinfo=tz)
-    return start.astimezone(UTC)
-
-
 class SeriesRows(dict[tuple[str, str], dict[datetime, float]]):
     """(EAN, series name) -> {UTC hour start: state}.
 
@@ -297,9 +282,7 @@ def rows_from_energy(
     local day start (gas: 06:00). Active energy is :func:`active_series`'s: ``total``, else
     ``day`` + ``night`` (A13).
     """
-    gas = data.energy_type == EnergyType.GAS or any(
-        key.unit == Unit.M3 for key in data.series
-    )
+    gas = data.energy_type == EnergyType.GAS or any(key.unit == Unit.M3 for key in data.series)
     rows = SeriesRows()
     offtake_day_night: dict[datetime, dict[str, float]] = {}
     if not gas:
@@ -334,9 +317,7 @@ def rows_from_energy(
     return rows
 
 
-def track_partial_hours(
-    known: dict[str, list[datetime]], rows: SeriesRows, now: datetime
-) -> None:
+def track_partial_hours(known: dict[str, list[datetime]], rows: SeriesRows, now: datetime) -> None:
     """Update ``known`` (statistic id -> partial hours, kept in the cursor) with one import.
 
     Every hour the import writes is settled again: partial hours are added, whole ones
@@ -423,9 +404,7 @@ def _rows_sum(row: Mapping[str, Any]) -> float:
     return float(value) if value is not None else 0.0
 
 
-def _read_context(
-    hass: HomeAssistant, stat_id: str, first: datetime, last: datetime
-) -> _Context:
+def _read_context(hass: HomeAssistant, stat_id: str, first: datetime, last: datetime) -> _Context:
     """Runs in the recorder's executor: what the batch needs to know about existing rows."""
     last_rows = get_last_statistics(hass, 1, stat_id, False, {"sum"})
     if not last_rows:
@@ -446,9 +425,9 @@ def _read_context(
     # The row just before the batch: usually within a few days; widen the window if not.
     for back in (timedelta(days=3), timedelta(days=400), None):
         begin = first - back if back is not None else datetime.fromtimestamp(0, UTC)
-        before = statistics_during_period(
-            hass, begin, first, {stat_id}, "hour", None, {"sum"}
-        ).get(stat_id, [])
+        before = statistics_during_period(hass, begin, first, {stat_id}, "hour", None, {"sum"}).get(
+            stat_id, []
+        )
         if before:
             base_sum = _rows_sum(before[-1])
             break
@@ -569,18 +548,6 @@ async def async_import_capacity_cost(
     return len(stats)
 
 
-async def async_wait_committed(hass: HomeAssistant) -> None:
-    """Wait until every task queued in the recorder so far has run and been committed.
-
-    ``Recorder.async_block_till_done`` returns at once when the queue is momentarily empty while
-    our import task is still running; a SynchronizeTask queued behind our tasks does not.
-    """
-    instance = get_instance(hass)
-    future = hass.loop.create_future()
-    instance.queue_task(SynchronizeTask(future))
-    await future
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -645,39 +612,7 @@ def last_complete_day(
     return None
 
 
-def local_time(day: date, hour: int, tz: tzinfo = TIMEZONE) -> datetime:
-    """The UTC instant of ``hour``:00 local on ``day`` (0: midnight; 6: the gas day's start)."""
-    return datetime(day.year, day.month, day.day, hour, tzinfo=tz).astimezone(UTC)
-
-
 # --- removing ------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _DeleteStatisticsAfterTask(RecorderTask):
-    """Delete the rows of some statistics from a moment on (data period end moved back).
-
-    The recorder has no public call to delete rows of a statistic; this runs in the recorder's
-    own thread, in queue order with our imports, so it never races them.
-    """
-
-    statistic_ids: list[str]
-    start: datetime
-
-    @override
-    def run(self, instance: Recorder) -> None:
-        start_ts = self.start.timestamp()
-        with session_scope(session=instance.get_session()) as session:
-            metadata = instance.statistics_meta_manager.get_many(
-                session, statistic_ids=set(self.statistic_ids)
-            )
-            metadata_ids = [metadata_id for metadata_id, _ in metadata.values()]
-            if not metadata_ids:
-                return
-            for table in (Statistics, StatisticsShortTerm):
-                session.query(table).filter(
-                    table.metadata_id.in_(metadata_ids), table.start_ts >= start_ts
-                ).delete(synchronize_session=False)
 
 
 def _entry_statistic_ids(hass: HomeAssistant, eans: set[str]) -> list[str]:
@@ -691,9 +626,7 @@ async def async_statistic_ids_for(hass: HomeAssistant, eans: Iterable[str]) -> l
     ean_set = set(eans)
     if not ean_set:
         return []
-    return await get_instance(hass).async_add_executor_job(
-        _entry_statistic_ids, hass, ean_set
-    )
+    return await get_instance(hass).async_add_executor_job(_entry_statistic_ids, hass, ean_set)
 
 
 async def async_delete_statistics_after(
@@ -709,8 +642,7 @@ async def async_delete_statistics_after(
         wanted = {statistic_id(ean, series) for ean in eans}
         stat_ids = [stat_id for stat_id in stat_ids if stat_id in wanted]
     if stat_ids:
-        get_instance(hass).queue_task(_DeleteStatisticsAfterTask(stat_ids, start))
-        await async_wait_committed(hass)
+        await async_delete_rows_after(hass, stat_ids, start)
     return stat_ids
 
 

@@ -27,13 +27,8 @@ from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import Final
 
-from .capacity import (
-    CAPACITY_FLOOR_KW,
-    MonthPeak,
-    capacity_average,
-    local_midnight,
-    next_month,
-)
+from .capacity import CAPACITY_FLOOR_KW, MonthPeak, capacity_average
+from .timeutil import local_midnight, next_month
 
 
 class NetworkArea(StrEnum):

@@ -23,8 +23,8 @@ from custom_components.fluvius.api.errors import (
     FluviusServerError,
     FluviusSubscriptionKeyError,
 )
+from custom_components.fluvius.backfill import update_failed as _update_failed
 from custom_components.fluvius.config_flow import _FLOW_ERROR_KEYS
-from custom_components.fluvius.coordinator import _update_failed
 from custom_components.fluvius.helpers import error_key
 
 TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / "fluvius" / "translations"

@@ -54,7 +54,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 import custom_components.fluvius as integration
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import importer as importer_module
 from custom_components.fluvius.api import FluviusClient
 from custom_components.fluvius.const import (
     TIMEZONE,
@@ -456,7 +456,7 @@ class _Soak:
         try:
             with (
                 patch.object(integration, "create_client", self._client),
-                patch.object(coordinator_module, "async_import_rows", self.gate),
+                patch.object(importer_module, "async_import_rows", self.gate),
             ):
                 await self._backfill()
                 await self._days()

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import backfill as backfill_module
 from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.statistics import statistic_id
@@ -190,8 +190,8 @@ async def test_bad_chunk_pauses_the_backfill(
     """A refused chunk in the backfill: the rows of the chunks before it stay, the cursor
     stops at its start, the pause is logged with the translated reason; the retry resumes
     there and the history ends up exact."""
-    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 3)
-    monkeypatch.setattr(coordinator_module, "FIRST_FINE_CHUNK_DAYS", 3)
+    monkeypatch.setattr(backfill_module, "CHUNK_DAYS", 3)
+    monkeypatch.setattr(backfill_module, "FIRST_FINE_CHUNK_DAYS", 3)
     freezer.move_to(NOW)
     requests = 0
     corrupting = True

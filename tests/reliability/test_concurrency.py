@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import backfill as backfill_module
 from custom_components.fluvius.api.models import EnergyData, PeriodType
 from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import MAX_CONCURRENT_REQUESTS, FluviusCoordinator
@@ -133,8 +133,8 @@ async def test_chunks_are_sized_to_a_value_budget(
     GIL-holding call): the first spans FIRST_FINE_CHUNK_DAYS, the next ones follow the values
     per day seen. Scaled down here: 2,000 values (an AMR meter with PV and auxiliary submeters
     and reactive energy sends ~1,000 a day), a first chunk of 3 days. Nothing is skipped."""
-    monkeypatch.setattr(coordinator_module, "SAMPLE_BUDGET", 2_000)
-    monkeypatch.setattr(coordinator_module, "FIRST_FINE_CHUNK_DAYS", 3)
+    monkeypatch.setattr(backfill_module, "SAMPLE_BUDGET", 2_000)
+    monkeypatch.setattr(backfill_module, "FIRST_FINE_CHUNK_DAYS", 3)
     freezer.move_to(NOW)
     ean = "541450011000000021"
     stand, server = await start_stand_in()

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import mandates as mandates_module
 from custom_components.fluvius.const import DOMAIN, TIMEZONE
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.statistics import statistic_id
@@ -163,7 +163,7 @@ async def test_mandate_removed_during_backfill_and_finished_between_polls(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Late values of an ended meter are awaited 3 days here (40 in life): fewer days to poll.
-    monkeypatch.setattr(coordinator_module, "ENDED_POLL_GRACE", 3 * DAY)
+    monkeypatch.setattr(mandates_module, "ENDED_POLL_GRACE", 3 * DAY)
     _mandates(stand_in)
     entry = make_entry(stand_in, EANS, backfill_days=9)
     entry_id = entry.entry_id

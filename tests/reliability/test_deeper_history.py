@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import backfill as backfill_module
 from custom_components.fluvius.const import CONF_BACKFILL_DAYS, CONF_EANS
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.statistics import statistic_id
@@ -42,8 +42,8 @@ EANS = [EAN_DIGITAL, EAN_GAS, EAN_AMR_PV]
 
 @pytest.fixture(autouse=True)
 def _four_day_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 4)
-    monkeypatch.setattr(coordinator_module, "FIRST_FINE_CHUNK_DAYS", 4)
+    monkeypatch.setattr(backfill_module, "CHUNK_DAYS", 4)
+    monkeypatch.setattr(backfill_module, "FIRST_FINE_CHUNK_DAYS", 4)
 
 
 async def _exact(hass: HomeAssistant, coordinator: FluviusCoordinator, stand: StandIn) -> int:

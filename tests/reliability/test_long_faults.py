@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 import custom_components.fluvius as integration
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import backfill as backfill_module
 from custom_components.fluvius.api import FluviusClient
 from custom_components.fluvius.const import DOMAIN, TIMEZONE
 from custom_components.fluvius.coordinator import FluviusCoordinator
@@ -66,7 +66,7 @@ def _client(hass: HomeAssistant, data: Mapping[str, Any]) -> FluviusClient:
 @pytest.fixture(autouse=True)
 def _quiet_client(small_chunks: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """4-day chunks (a short history takes several), and a client whose retries take no time."""
-    monkeypatch.setattr(coordinator_module, "FIRST_FINE_CHUNK_DAYS", 4)
+    monkeypatch.setattr(backfill_module, "FIRST_FINE_CHUNK_DAYS", 4)
     with patch.object(integration, "create_client", _client):
         yield
 
@@ -208,7 +208,7 @@ async def test_stopped_two_days_before_the_first_chunk(
     2 days. Its start is then beyond the API's reach: the day that can no longer be fetched is
     recorded (cursor, diagnostics), the history starts where the API reaches, the rest is
     imported exactly and the daily poll runs."""
-    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 185)  # 3 years of days: 6 chunks
+    monkeypatch.setattr(backfill_module, "CHUNK_DAYS", 185)  # 3 years of days: 6 chunks
     outage = stand.sandbox.faults.add("503", endpoints="energy")
     coordinator = await _start(hass, stand, THREE_YEARS, EAN_DAILY)
     cursor = coordinator.cursors.get(EAN_DAILY)
@@ -272,7 +272,7 @@ async def test_a_3_day_quota(
     """(c) The call volume quota is used up for 3 days ("replenished in 23:59:59", a 403): the
     backfill waits as long as said each time, its 3-year start moves out of reach meanwhile and
     is recorded as lost; then the history is imported exactly and the polls run."""
-    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 185)  # 3 years of days: 6 chunks
+    monkeypatch.setattr(backfill_module, "CHUNK_DAYS", 185)  # 3 years of days: 6 chunks
     quota = stand.sandbox.faults.add("quota", endpoints="energy", retry_after=86_399)
     coordinator = await _start(hass, stand, THREE_YEARS, EAN_DAILY)
     cursor = coordinator.cursors.get(EAN_DAILY)
@@ -385,7 +385,7 @@ async def test_no_retry_timer_outlives_an_unload(
     outage = stand.sandbox.faults.add("503", endpoints="energy")
     coordinator = await _start(hass, stand, 4)
     entry = coordinator.config_entry
-    coordinator._start_backfill()  # the mandate sync: a meter's mandate is back
+    coordinator.backfill.start()  # the mandate sync: a meter's mandate is back
     await hass.async_block_till_done(wait_background_tasks=True)
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -466,7 +466,7 @@ async def test_a_revision_beyond_the_reach_is_left_out(
     """A 3-year history; two days later Fluvius revises a value of its first day, which the
     API no longer reaches by readTime. The poll's refetch starts where the API still reaches:
     no refused request, nothing skipped, no repair issue, the polls go on."""
-    monkeypatch.setattr(coordinator_module, "CHUNK_DAYS", 185)
+    monkeypatch.setattr(backfill_module, "CHUNK_DAYS", 185)
     coordinator = await _start(hass, stand, THREE_YEARS, EAN_DAILY)
     cursor = coordinator.cursors.get(EAN_DAILY)
     assert cursor.backfill_done and cursor.backfill_from is not None

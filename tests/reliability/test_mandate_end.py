@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import mandates as mandates_module
 from custom_components.fluvius.api.models import DataServiceType, Mandate, MandateStatus
 from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator
@@ -42,7 +42,7 @@ GRACE = 3 * DAY  # 40 days in life: fewer days to poll here
 
 @pytest.fixture(autouse=True)
 def _short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coordinator_module, "ENDED_POLL_GRACE", GRACE)
+    monkeypatch.setattr(mandates_module, "ENDED_POLL_GRACE", GRACE)
 
 
 async def _poll_asks(

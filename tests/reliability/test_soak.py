@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.fluvius import coordinator as coordinator_module
+from custom_components.fluvius import importer as importer_module
 from custom_components.fluvius.coordinator import FluviusCoordinator
 
 from .conftest import EAN_DIGITAL, EAN_GAS, StandIn, advance, assert_exact, make_entry, setup_entry
@@ -81,7 +81,7 @@ async def test_reload_during_a_poll_leaves_one_poller(
     entry = make_entry(stand_in, eans, backfill_days=3)
     old = await setup_entry(hass, entry)
     gate = ImportGate()
-    with patch.object(coordinator_module, "async_import_rows", gate):
+    with patch.object(importer_module, "async_import_rows", gate):
         gate.arm()
         assert old.next_poll is not None
         advance(freezer, stand_in, old.next_poll - stand_in.sandbox.now() + timedelta(minutes=1))

@@ -28,8 +28,8 @@ AMR_SUB = "541450211000000005"  # AMR injection with PV production + auxiliary s
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("custom_components.fluvius.coordinator.CHUNK_DAYS", 4)
-    monkeypatch.setattr("custom_components.fluvius.coordinator.FIRST_FINE_CHUNK_DAYS", 4)
+    monkeypatch.setattr("custom_components.fluvius.backfill.CHUNK_DAYS", 4)
+    monkeypatch.setattr("custom_components.fluvius.backfill.FIRST_FINE_CHUNK_DAYS", 4)
 
 
 @pytest.mark.freeze_time("2025-02-10T09:00:00Z")

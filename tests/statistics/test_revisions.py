@@ -37,7 +37,7 @@ async def test_revision_months_back_shifts_every_later_sum(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A quarter-hour revised ~3 months back: that hour and every later sum move by the delta."""
-    monkeypatch.setattr("custom_components.fluvius.coordinator.CHUNK_DAYS", 40)
+    monkeypatch.setattr("custom_components.fluvius.backfill.CHUNK_DAYS", 40)
     revised_qh = utc(2025, 3, 20, 13, 45)
     # Fluvius sends the quarter-hour again this afternoon, 1.25 kWh higher.
     stand.sandbox.correct(DIGITAL_QH, revised_qh, 1.25, at=utc(2025, 6, 20, 15))
