@@ -41,6 +41,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 # The test harness logs every SQL statement of the recorder (sqlalchemy.engine at INFO); the
 # statistics tests run hundreds of thousands of them, and the records only slow the run down.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+# The harness also prints every record to the console (logging.basicConfig). pytest captures
+# that while a test runs, but a recorder thread that logs in the moment between two tests
+# writes straight into the run's output: the console shows warnings and errors only. Captured
+# logs (caplog, the report of a failing test) keep every level.
+for _handler in logging.root.handlers:
+    if type(_handler) is logging.StreamHandler:
+        _handler.setLevel(logging.WARNING)
 
 
 @pytest.fixture
