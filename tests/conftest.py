@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant
 from hypothesis import settings
-import psycopg2.extensions
 import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -121,7 +120,12 @@ _PG_DROP_PATIENCE = 5.0
 def _open_connections(database: str) -> list[str]:
     """This process's PostgreSQL connections to ``database`` that are still open, closed now
     (found among every live object, garbage not yet collected included: a connection returned
-    to a pool the recorder has already disposed of stays open until the collector runs)."""
+    to a pool the recorder has already disposed of stays open until the collector runs).
+
+    psycopg2 is imported here: only the PostgreSQL runs have it (the version matrix runs on
+    SQLite, in environments without it)."""
+    import psycopg2.extensions
+
     left = [
         obj
         for obj in gc.get_objects()
