@@ -152,7 +152,7 @@ class Backfill:
         """Fix the backfill window the first time an EAN is seen; later, a deeper history
         chosen in the options extends it backwards (a shallower one keeps what is stored)."""
         start = ceil_local_midnight(
-            now - timedelta(days=self._backfill_days()), self._c._day_hour(ean)
+            now - timedelta(days=self._backfill_days()), self._c.day_hour(ean)
         )
         # Never before the API's reach now (a later request moves on from there and records
         # what was lost; a new window loses nothing).
@@ -183,7 +183,7 @@ class Backfill:
         now = dt_util.utcnow()
         for ean in self._c.eans:
             self._init_window(ean, self._c.cursors.get(ean), now)
-        await self._c._store.async_save(self._c.cursors)
+        await self._c.store.async_save(self._c.cursors)
         try:
             while True:
                 pending = [
@@ -194,12 +194,12 @@ class Backfill:
                 if not pending:
                     break
                 for index, ean in enumerate(pending):
-                    async with self._c._lock:
+                    async with self._c.lock:
                         await self._async_chunk(ean, pending, index)
             if self._retry_skipped:
                 for ean in self._c.eans:
                     if ean not in self.skipped:
-                        async with self._c._lock:
+                        async with self._c.lock:
                             await self._async_retry_skipped(ean)
                 self._retry_skipped = False
         except ConfigEntryAuthFailed:
@@ -220,7 +220,7 @@ class Backfill:
             self._cancel_prefetch()
         self._failures = 0
         LOGGER.debug("Backfill complete for %s", self._c.eans)
-        self._c.async_set_updated_data(self._c._build_state())
+        self._c.async_set_updated_data(self._c.build_state())
 
     async def _async_fetch_chunk(self, ean: str, start: datetime, end: datetime) -> EnergyData:
         """The chunk's response: the one prefetched while the previous chunk was written."""
@@ -230,7 +230,7 @@ class Backfill:
             if span == (start, end):
                 return await task
             task.cancel()
-        return await self._c._async_request(ean, PeriodType.READ_TIME, start, end, "backfill")
+        return await self._c.requests.async_get(ean, PeriodType.READ_TIME, start, end, "backfill")
 
     def _cancel_prefetch(self) -> None:
         for _, task in self._prefetch.values():
@@ -241,8 +241,8 @@ class Backfill:
         """Where a request for ``ean`` starting at ``start`` ends (see SAMPLE_BUDGET)."""
         days = self._chunk_days.get(ean)
         if days is None:
-            days = FIRST_FINE_CHUNK_DAYS if self._c._hourly_access(ean) else CHUNK_DAYS
-        return chunk_end(start, limit, self._c._day_hour(ean), days, CHUNK_DAYS)
+            days = FIRST_FINE_CHUNK_DAYS if self._c.hourly_access(ean) else CHUNK_DAYS
+        return chunk_end(start, limit, self._c.day_hour(ean), days, CHUNK_DAYS)
 
     def _learn_chunk_days(self, ean: str, start: datetime, end: datetime, values: int) -> None:
         """Size the next chunks of ``ean`` after the values per day of this response."""
@@ -272,7 +272,7 @@ class Backfill:
 
     def reach(self, ean: str) -> datetime:
         """The first day start (gas day start for gas) a readTime request may ask for now."""
-        return ceil_local_midnight(read_time_reach(dt_util.utcnow()), self._c._day_hour(ean))
+        return ceil_local_midnight(read_time_reach(dt_util.utcnow()), self._c.day_hour(ean))
 
     async def _async_chunk(self, ean: str, pending: list[str], index: int) -> None:
         cursor = self._c.cursors.get(ean)
@@ -284,14 +284,14 @@ class Backfill:
                 cursor.backfill_from,
                 cursor.lost_hours,
             )
-            await self._c._store.async_save(self._c.cursors)
+            await self._c.store.async_save(self._c.cursors)
         limit = cursor.backfill_limit
         assert cursor.backfilled_until is not None and limit is not None
         start = cursor.backfilled_until
         end = self.request_end(ean, start, limit)
         if end <= start:
             cursor.backfilled(limit)
-            await self._c._store.async_save(self._c.cursors)
+            await self._c.store.async_save(self._c.cursors)
             return
         try:
             data = await self._async_fetch_chunk(ean, start, end)
@@ -312,7 +312,7 @@ class Backfill:
             raise update_failed(err) from err
         self.refusals.clear(ean, start)
         self._failures = 0
-        async_set_mandate_missing(self.hass, self._entry, ean, self._c._mandate_ended(ean))
+        async_set_mandate_missing(self.hass, self._entry, ean, self._c.mandate_ended(ean))
         self._learn_chunk_days(ean, start, end, data.sample_count)
         # Ask for the next chunk in turn while the recorder writes this one (the cursor rules
         # are unchanged: a cursor only moves after its chunk's rows are committed). One chunk
@@ -325,18 +325,18 @@ class Backfill:
                 (next_start, next_end),
                 self._entry.async_create_background_task(
                     self.hass,
-                    self._c._async_request(
+                    self._c.requests.async_get(
                         other, PeriodType.READ_TIME, next_start, next_end, "backfill"
                     ),
                     f"{DOMAIN} prefetch {other}",
                 ),
             )
-        await self._c._async_process(ean, data)
+        await self._c.async_process(ean, data)
         # The rows are committed (async_import_rows waited for the recorder): move the cursor.
         cursor.backfilled(end)
-        await self._c._store.async_save(self._c.cursors)
-        await self._c._async_load_last_values(ean, cursor)
-        self._c.async_set_updated_data(self._c._build_state())
+        await self._c.store.async_save(self._c.cursors)
+        await self._c.async_load_last_values(ean, cursor)
+        self._c.async_set_updated_data(self._c.build_state())
 
     def refused_enough(self, ean: str, start: datetime, err: FluviusError) -> bool:
         """Whether the chunk of ``ean`` at ``start`` is now refused often enough to skip it."""
@@ -358,7 +358,7 @@ class Backfill:
         self._failures = 0
         self._retry_skipped = False  # it was just asked for 3 times: tomorrow again
         cursor.skip(start, end)
-        await self._c._store.async_save(self._c.cursors)
+        await self._c.store.async_save(self._c.cursors)
         async_set_periods_skipped(self.hass, self._entry, ean, cursor.skipped)
 
     async def _async_retry_skipped(self, ean: str) -> None:
@@ -369,7 +369,7 @@ class Backfill:
         cursor.drop_unreachable_skips(self.reach(ean))
         for start, end in list(cursor.skipped):
             try:
-                data = await self._c._async_request(
+                data = await self._c.requests.async_get(
                     ean, PeriodType.READ_TIME, start, end, "skipped"
                 )
             except FluviusAuthError as err:
@@ -379,9 +379,9 @@ class Backfill:
                     raise update_failed(err) from err
                 LOGGER.debug("Skipped period %s to %s of %s still refused", start, end, ean)
                 continue
-            await self._c._async_process(ean, data)
+            await self._c.async_process(ean, data)
             cursor.unskip(start, end)
-            await self._c._store.async_save(self._c.cursors)
+            await self._c.store.async_save(self._c.cursors)
             LOGGER.info("Skipped period %s to %s of %s imported", start, end, ean)
-        await self._c._store.async_save(self._c.cursors)
+        await self._c.store.async_save(self._c.cursors)
         async_set_periods_skipped(self.hass, self._entry, ean, cursor.skipped)

@@ -12,7 +12,8 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .api.models import EnergyType, HeadpointType
 from .compat import via_parent
 from .const import DOMAIN
-from .coordinator import FluviusCoordinator, MeterState
+from .coordinator import FluviusCoordinator
+from .state import MeterState
 
 
 def device_model(meter: MeterState) -> str:

@@ -30,9 +30,10 @@ from homeassistant.util import dt as dt_util
 
 from .api.models import EnergyType
 from .capacity_cost import CapacitySettings, capacity_settings, current_cost, outdated_rate
-from .coordinator import FluviusConfigEntry, FluviusCoordinator, MeterState
+from .coordinator import FluviusConfigEntry, FluviusCoordinator
 from .entity import FluviusEntity
 from .repairs import async_set_capacity_rates_outdated
+from .state import MeterState
 from .tariffs import MonthCost
 
 # The coordinator does all I/O; entities only read its data.

@@ -116,7 +116,7 @@ async def test_requests_share_a_bounded_number_of_slots(hass: HomeAssistant) -> 
     start = datetime(2026, 11, 1, tzinfo=UTC)
     await asyncio.gather(
         *(
-            coordinator._async_request(
+            coordinator.requests.async_get(
                 f"5414401100000000{n:02d}", PeriodType.READ_TIME, start, start + DAY, "test"
             )
             for n in range(20)

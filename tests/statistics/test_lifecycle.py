@@ -66,7 +66,7 @@ async def test_data_period_end_moved_into_the_past(
     cut = local_midnight(utc(2025, 2, 5, 12).astimezone(TIMEZONE).date()) + timedelta(hours=13)
     assert stand.sandbox.set_data_period_to(DIGITAL_QH, cut) == 1  # 5 Feb 13:00 local
     advance(freezer, stand, timedelta(days=1))
-    with patch("custom_components.fluvius.coordinator.async_set_data_period_moved") as moved:
+    with patch("custom_components.fluvius.mandate_sync.async_set_data_period_moved") as moved:
         await coordinator.async_poll_now()
         # The day the clock moved on also started the entry's own daily poll: it ends here
         # too (not while the recorder stops), and finds nothing left to remove.
