@@ -207,6 +207,30 @@ def async_set_mandate_missing(
 
 
 @callback
+def _set_warning(
+    hass: HomeAssistant,
+    issue_id: str,
+    translation_key: str,
+    placeholders: dict[str, str] | None,
+    learn_more_url: str | None = API_INFO_URL,
+) -> None:
+    """Raise or update a warning the user cannot fix here; ``placeholders`` None deletes it."""
+    if placeholders is None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        learn_more_url=learn_more_url,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
+    )
+
+
+@callback
 def async_set_data_period_moved(
     hass: HomeAssistant,
     entry: ConfigEntry[Any],
@@ -215,15 +239,11 @@ def async_set_data_period_moved(
     removed_from: datetime,
 ) -> None:
     """Tell the user that Fluvius moved a meter's data period end and we removed later data."""
-    ir.async_create_issue(
+    _set_warning(
         hass,
-        DOMAIN,
         _issue_id(ISSUE_DATA_PERIOD_MOVED, entry.entry_id, ean),
-        is_fixable=False,
-        learn_more_url=API_INFO_URL,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_DATA_PERIOD_MOVED,
-        translation_placeholders={
+        ISSUE_DATA_PERIOD_MOVED,
+        {
             "ean": ean,
             "title": entry.title,
             "data_period_to": _local_date(data_period_to),
@@ -245,50 +265,35 @@ def async_set_periods_skipped(
     periods: Iterable[tuple[datetime, datetime]],
 ) -> None:
     """Raise, update or clear the issue naming the periods of a meter that were skipped."""
-    issue_id = _issue_id(ISSUE_PERIODS_SKIPPED, entry.entry_id, ean)
     spans = sorted(periods)
-    if not spans:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
+    _set_warning(
         hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        learn_more_url=API_INFO_URL,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_PERIODS_SKIPPED,
-        translation_placeholders={
+        _issue_id(ISSUE_PERIODS_SKIPPED, entry.entry_id, ean),
+        ISSUE_PERIODS_SKIPPED,
+        {
             "ean": ean,
             "title": entry.title,
             "periods": ", ".join(_period_text(start, end) for start, end in spans),
-        },
+        }
+        if spans
+        else None,
     )
 
 
-@callback
 @callback
 def async_set_capacity_rates_outdated(
     hass: HomeAssistant, entry: ConfigEntry[Any], rate: Rate | None
 ) -> None:
     """Say that the rate table has no rates for this year (``rate``: the one used instead),
     or delete the issue (``rate`` None)."""
-    issue_id = _issue_id(ISSUE_CAPACITY_RATES_OUTDATED, entry.entry_id, "rates")
-    if rate is None:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
+    _set_warning(
         hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_CAPACITY_RATES_OUTDATED,
-        translation_placeholders={
-            "title": entry.title,
-            "year": str(rate.asked_year),
-            "rate_year": str(rate.year),
-        },
+        _issue_id(ISSUE_CAPACITY_RATES_OUTDATED, entry.entry_id, "rates"),
+        ISSUE_CAPACITY_RATES_OUTDATED,
+        None
+        if rate is None
+        else {"title": entry.title, "year": str(rate.asked_year), "rate_year": str(rate.year)},
+        learn_more_url=None,
     )
 
 
