@@ -68,7 +68,7 @@ async def _baseline(hass: HomeAssistant, base: str) -> tuple[float, int, int]:
     now = dt_util.utcnow()
     start = ceil_local_midnight(now - timedelta(days=DAYS))
     end = now.replace(minute=0, second=0, microsecond=0)
-    days = backfill_module.FIRST_FINE_CHUNK_DAYS
+    days = backfill_module.FIRST_CHUNK_DAYS
     sums: dict[tuple[str, str], float] = {}
     rows_total = chunks = 0
     t0 = time.perf_counter()

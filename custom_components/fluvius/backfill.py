@@ -1,11 +1,15 @@
 """The backfill: every followed meter's history, imported chunk by chunk in the background.
 
 Per EAN, ``periodType=readTime`` from max(now - backfill_days, dataPeriodFrom) up to the moment
-it started (never past dataPeriodTo or the mandate's expiry), oldest to newest, one ≤185-day
-chunk per request aligned on local midnights (gas days for gas). A chunk's statistics are
-committed before the cursor moves, and the cursor is saved before the next request, so a
-restart resumes exactly and a failure skips nothing. The EANs take turns, one chunk each, and
-the next chunk in turn is asked for while the recorder writes the current one.
+it started (never past dataPeriodTo or the mandate's expiry), newest to oldest, one ≤185-day
+chunk per request aligned on local midnights (gas days for gas). The EANs take turns, one chunk
+each, and every meter's first chunk is its last FIRST_CHUNK_DAYS days: yesterday is on the
+Energy dashboard for all meters after one small request each, and older history is put in
+front of it, chunk by chunk (statistics.py shifts the later sums, so they stay continuous and
+exact at every moment). A chunk's statistics are committed before it leaves the cursor's
+pending spans, and the cursor is saved before the next request, so a restart resumes exactly,
+in the same order, and a failure skips nothing. The next chunk in turn is asked for while the
+recorder writes the current one.
 
 Liveness (backfill_policy.py): the backoff is capped and resets after every chunk; a chunk never
 starts before the API's 3-year reach at the time of the request (what could no longer be
@@ -53,7 +57,7 @@ from .const import (
 from .cursors import EanCursor
 from .helpers import error_key
 from .repairs import async_set_mandate_missing, async_set_periods_skipped
-from .timeutil import MAX_CHUNK_DAYS, ceil_local_midnight, chunk_end
+from .timeutil import MAX_CHUNK_DAYS, ceil_local_midnight, chunk_end, chunk_start
 
 if TYPE_CHECKING:
     from .coordinator import FluviusConfigEntry, FluviusCoordinator
@@ -62,11 +66,11 @@ CHUNK_DAYS = MAX_CHUNK_DAYS  # local days per request at most (tests use fewer)
 # A response is decoded in a worker thread, but its JSON decoding is one C call that holds the
 # GIL all along: ~90-120 ms for a 185-day chunk of an AMR meter with submeters (10 MB, 106,500
 # values), which would stall the event loop as long. So a chunk holds about this many values
-# at most: the first chunk of a quarter-hour/hourly meter spans FIRST_FINE_CHUNK_DAYS, later
-# ones as many days as the values per day measured so far allow (185 for a digital offtake
-# meter, ~43 for the AMR meter above).
+# at most: a meter's first chunk spans FIRST_CHUNK_DAYS (the days the Energy dashboard shows
+# first), later ones as many days as the values per day measured so far allow (185 for a
+# digital offtake meter, ~43 for the AMR meter above).
 SAMPLE_BUDGET: Final = 25_000
-FIRST_FINE_CHUNK_DAYS: Final = 31
+FIRST_CHUNK_DAYS: Final = 31
 
 
 def update_failed(err: FluviusError) -> UpdateFailed:
@@ -170,15 +174,12 @@ class Backfill:
                 if limit is not None:
                     end = min(end, limit)
             cursor.data_period_to = mandate.data_period_to
-        end = max(end, start)
-        cursor.backfill_from = start
-        cursor.backfill_to = end
-        cursor.backfilled_until = start
+        cursor.start_window(start, max(end, start))
         # The polls take over from the moment the backfill's window ends.
-        cursor.last_insert_poll = end
+        cursor.last_insert_poll = cursor.backfill_to
 
     async def _async_run(self) -> None:
-        """Import every EAN's history, oldest chunk first, the EANs taking turns."""
+        """Import every EAN's history, newest chunk first, the EANs taking turns."""
         self.skipped = set()
         now = dt_util.utcnow()
         for ean in self._c.eans:
@@ -238,11 +239,25 @@ class Backfill:
         self._prefetch.clear()
 
     def request_end(self, ean: str, start: datetime, limit: datetime) -> datetime:
-        """Where a request for ``ean`` starting at ``start`` ends (see SAMPLE_BUDGET)."""
+        """Where a poll's readTime refetch for ``ean`` starting at ``start`` ends (see
+        SAMPLE_BUDGET)."""
         days = self._chunk_days.get(ean)
         if days is None:
-            days = FIRST_FINE_CHUNK_DAYS if self._c.hourly_access(ean) else CHUNK_DAYS
+            days = FIRST_CHUNK_DAYS if self._c.hourly_access(ean) else CHUNK_DAYS
         return chunk_end(start, limit, self._c.day_hour(ean), days, CHUNK_DAYS)
+
+    def _chunk(
+        self, ean: str, pending: list[tuple[datetime, datetime]]
+    ) -> tuple[datetime, datetime] | None:
+        """The next chunk of ``ean`` (the newest end of what is still ``pending``), within the
+        API's reach now."""
+        reach = self.reach(ean)
+        spans = [(max(first, reach), last) for first, last in pending if last > reach]
+        if not spans:
+            return None
+        first, last = spans[-1]
+        days = self._chunk_days.get(ean, FIRST_CHUNK_DAYS)
+        return chunk_start(last, first, self._c.day_hour(ean), days, CHUNK_DAYS), last
 
     def _learn_chunk_days(self, ean: str, start: datetime, end: datetime, values: int) -> None:
         """Size the next chunks of ``ean`` after the values per day of this response."""
@@ -251,23 +266,21 @@ class Backfill:
         self._chunk_days[ean] = max(1, min(CHUNK_DAYS, int(SAMPLE_BUDGET / per_day)))
 
     def _next_turn(
-        self, pending: list[str], index: int, ean: str, end: datetime
+        self, pending: list[str], index: int, ean: str, chunk: tuple[datetime, datetime]
     ) -> tuple[str, tuple[datetime, datetime]] | None:
-        """The chunk after ``pending[index]``'s current one (ending at ``end``) in turn order:
-        the next meter of this round, else the first unfinished meter of the next round."""
+        """The chunk after ``pending[index]``'s current ``chunk`` in turn order: the next
+        meter of this round, else the first unfinished meter of the next round."""
         following = pending[index + 1 :] + pending[: index + 1]
         for other in following:
             if other in self.skipped:
                 continue
-            cursor = self._c.cursors.get(other)
-            limit = cursor.backfill_limit
-            if limit is None or cursor.backfilled_until is None:
-                continue
-            start = end if other == ean else cursor.backfilled_until
-            start = max(start, self.reach(other))
-            if start >= limit:
-                continue
-            return other, (start, self.request_end(other, start, limit))
+            spans = self._c.cursors.get(other).pending
+            if other == ean:
+                spans = [
+                    (first, min(last, chunk[0])) for first, last in spans if first < chunk[0]
+                ]
+            if (turn := self._chunk(other, spans)) is not None:
+                return other, turn
         return None
 
     def reach(self, ean: str) -> datetime:
@@ -285,14 +298,10 @@ class Backfill:
                 cursor.lost_hours,
             )
             await self._c.store.async_save(self._c.cursors)
-        limit = cursor.backfill_limit
-        assert cursor.backfilled_until is not None and limit is not None
-        start = cursor.backfilled_until
-        end = self.request_end(ean, start, limit)
-        if end <= start:
-            cursor.backfilled(limit)
-            await self._c.store.async_save(self._c.cursors)
+        chunk = self._chunk(ean, cursor.pending)
+        if chunk is None:
             return
+        start, end = chunk
         try:
             data = await self._async_fetch_chunk(ean, start, end)
         except (FluviusNoMandateError, FluviusForbiddenError) as err:
@@ -306,7 +315,7 @@ class Backfill:
             raise ConfigEntryAuthFailed(str(err)) from err
         except FluviusError as err:
             if self.refused_enough(ean, start, err):
-                cursor.backfilled(end)
+                cursor.backfilled(start, end)
                 await self.async_skip_chunk(ean, cursor, start, end, err)
                 return
             raise update_failed(err) from err
@@ -318,7 +327,7 @@ class Backfill:
         # are unchanged: a cursor only moves after its chunk's rows are committed). One chunk
         # ahead, whatever the number of meters: memory and requests in flight stay bounded.
         self._cancel_prefetch()
-        turn = self._next_turn(pending, index, ean, end)
+        turn = self._next_turn(pending, index, ean, chunk)
         if turn is not None:
             other, (next_start, next_end) = turn
             self._prefetch[other] = (
@@ -333,7 +342,7 @@ class Backfill:
             )
         await self._c.async_process(ean, data)
         # The rows are committed (async_import_rows waited for the recorder): move the cursor.
-        cursor.backfilled(end)
+        cursor.backfilled(start, end)
         await self._c.store.async_save(self._c.cursors)
         await self._c.async_load_last_values(ean, cursor)
         self._c.async_set_updated_data(self._c.build_state())

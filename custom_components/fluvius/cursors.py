@@ -1,8 +1,10 @@
 """Per-EAN progress kept across restarts (a Home Assistant Store, one per config entry).
 
-The backfill cursor only moves after a chunk's rows are committed to the recorder, so a restart
-resumes exactly where the last committed chunk ended: nothing is skipped, and re-importing a
-chunk that was written but whose cursor was not saved changes nothing (imports are idempotent).
+The backfill imports newest first: a meter's pending history is a list of spans, and each chunk
+is taken from the end of the newest one. A chunk leaves the pending spans only after its rows
+are committed to the recorder, so a restart resumes exactly where the last committed chunk
+ended, in the same order: nothing is skipped, and re-importing a chunk that was written but
+whose cursor was not saved changes nothing (imports are idempotent).
 The Store also keeps the compact per-day offtake maxima the monthly peak is recomputed from.
 """
 
@@ -44,6 +46,19 @@ def _spans(raw: Any) -> list[tuple[datetime, datetime]]:
     return spans
 
 
+def _remove_span(
+    spans: list[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """``spans`` without ``[start, end)``."""
+    kept: list[tuple[datetime, datetime]] = []
+    for first, last in spans:
+        if first < start:
+            kept.append((first, min(last, start)))
+        if last > end:
+            kept.append((max(first, end), last))
+    return [(first, last) for first, last in kept if first < last]
+
+
 def _add_span(
     spans: list[tuple[datetime, datetime]], start: datetime, end: datetime
 ) -> list[tuple[datetime, datetime]]:
@@ -55,6 +70,19 @@ def _add_span(
         else:
             merged.append((first, last))
     return merged
+
+
+def _pending(raw: dict[str, Any]) -> list[tuple[datetime, datetime]]:
+    """The pending spans, also from a Store written when the backfill ran oldest first (it
+    kept how far it had come, and the later history already imported before a deepening)."""
+    if "pending" in raw:
+        return _spans(raw["pending"])
+    until, end = _dt(raw.get("backfilled_until")), _dt(raw.get("backfill_to"))
+    if until is None or end is None:
+        return []
+    skip_from, skip_to = _dt(raw.get("skip_from")), _dt(raw.get("skip_to"))
+    spans = [(until, skip_from), (skip_to, end)] if skip_from and skip_to else [(until, end)]
+    return [(first, last) for first, last in spans if first < last]
 
 
 @dataclass(slots=True)
@@ -72,11 +100,9 @@ class EanCursor:
 
     backfill_from: datetime | None = None  # start of the backfill window
     backfill_to: datetime | None = None  # end of the backfill window, fixed when it started
-    backfilled_until: datetime | None = None  # everything measured before this is imported
-    # A deeper history asked for later (options): [backfill_from, skip_from) is imported first,
-    # then the backfill jumps over what was already imported to ``skip_to``.
-    skip_from: datetime | None = None
-    skip_to: datetime | None = None
+    # What the backfill has still to import, [start, end) each, sorted; taken newest first.
+    # A deeper history asked for later (options) adds a span before ``backfill_from``.
+    pending: list[tuple[datetime, datetime]] = field(default_factory=list)
     last_insert_poll: datetime | None = None  # `to` of the last successful insertTime poll
     last_data: datetime | None = None  # end of the newest value received
     data_period_to: datetime | None = None  # as last seen in GET Mandate
@@ -106,53 +132,62 @@ class EanCursor:
 
     @property
     def backfill_done(self) -> bool:
-        return (
-            self.backfill_to is not None
-            and self.backfilled_until is not None
-            and self.backfilled_until >= self.backfill_to
-        )
+        return self.backfill_to is not None and not self.pending
+
+    def start_window(self, start: datetime, end: datetime) -> None:
+        """The history to import the first time the meter is seen: ``[start, end)``."""
+        self.backfill_from = start
+        self.backfill_to = end
+        self.pending = [(start, end)] if start < end else []
 
     @property
-    def backfill_limit(self) -> datetime | None:
-        """Where the running stretch of the backfill ends: the start of the history already
-        imported when a deeper one is being added, else the end of the window."""
-        return self.skip_from if self.skip_from is not None else self.backfill_to
+    def newest_pending(self) -> tuple[datetime, datetime] | None:
+        """The span the next chunk comes from (its end): the newest one still pending."""
+        return self.pending[-1] if self.pending else None
 
-    def backfilled(self, until: datetime) -> None:
-        """Everything before ``until`` is imported; jump over the history imported before."""
-        self.backfilled_until = until
-        if self.skip_from is not None and until >= self.skip_from:
-            assert self.skip_to is not None
-            self.backfilled_until = max(until, self.skip_to)
-            self.skip_from = self.skip_to = None
+    @property
+    def imported_from(self) -> datetime | None:
+        """Everything from here to the window's end is imported (diagnostics)."""
+        if self.backfill_to is None:
+            return None
+        return self.pending[-1][1] if self.pending else self.backfill_from
+
+    def backfilled(self, start: datetime, end: datetime) -> None:
+        """``[start, end)`` is imported (its rows are committed)."""
+        self.pending = _remove_span(self.pending, start, end)
 
     def deepen(self, start: datetime) -> bool:
         """Ask for history from ``start`` on, before the window imported so far (if earlier).
 
-        What was imported stays; only ``[start, backfill_from)`` is fetched, then the backfill
-        goes on where it was (``backfilled_until``)."""
-        if self.backfill_from is None or self.backfilled_until is None:
+        What was imported stays; only ``[start, backfill_from)`` is fetched, after what is
+        still pending of the later history (newest first)."""
+        if self.backfill_from is None or self.backfill_to is None:
             return False
         if start >= self.backfill_from:
             return False
-        if self.skip_from is None:
-            self.skip_from, self.skip_to = self.backfill_from, self.backfilled_until
-        self.backfill_from = self.backfilled_until = start
+        self.pending = _add_span(self.pending, start, self.backfill_from)
+        self.backfill_from = start
         return True
 
     def lose_before(self, reach: datetime) -> bool:
         """The API no longer reaches before ``reach``: what the backfill had not imported
-        before it is recorded as lost, and the backfill goes on from ``reach``."""
-        start, limit = self.backfilled_until, self.backfill_limit
-        if start is None or limit is None or start >= reach or start >= limit:
+        before it is recorded as lost, and the history starts at ``reach`` if nothing before
+        it was imported."""
+        unreachable = [(first, min(last, reach)) for first, last in self.pending if first < reach]
+        if not unreachable:
             return False
-        stop = min(reach, limit)
-        self.lost = _add_span(self.lost, start, stop)
-        if self.backfill_from is not None and self.backfill_from >= start:
-            # The history now starts where the API still reaches.
-            self.backfill_from = stop
-        self.backfilled(stop)
+        for first, last in unreachable:
+            self.lost = _add_span(self.lost, first, last)
+            if self.backfill_from is not None and self.backfill_from >= first:
+                self.backfill_from = last
+        self.pending = _remove_span(self.pending, unreachable[0][0], reach)
         return True
+
+    def end_at(self, end: datetime) -> None:
+        """The data period now ends at ``end``: the backfill imports nothing after it."""
+        if self.backfill_to is not None and self.backfill_to > end:
+            self.backfill_to = max(end, self.backfill_from or end)
+        self.pending = [(first, min(last, end)) for first, last in self.pending if first < end]
 
     def drop_unreachable_skips(self, reach: datetime) -> None:
         """Skipped periods (or their parts) the API no longer reaches are lost."""
@@ -179,14 +214,7 @@ class EanCursor:
     def backfill_brings(self, start: datetime, end: datetime) -> bool:
         """Whether ``[start, end)`` lies inside what the backfill (or the retry of a skipped
         chunk) will still import: a poll need not fetch it now."""
-        pending = [*self.skipped]
-        if not self.backfill_done and self.backfilled_until is not None:
-            if self.skip_from is not None and self.skip_to is not None:
-                pending += [(self.backfilled_until, self.skip_from)]
-                pending += [(self.skip_to, self.backfill_to or self.skip_to)]
-            elif self.backfill_to is not None:
-                pending.append((self.backfilled_until, self.backfill_to))
-        return any(first <= start and end <= last for first, last in pending)
+        return any(first <= start and end <= last for first, last in [*self.pending, *self.skipped])
 
     @property
     def sub_eans(self) -> list[str]:
@@ -201,9 +229,7 @@ class EanCursor:
         return {
             "backfill_from": _iso(self.backfill_from),
             "backfill_to": _iso(self.backfill_to),
-            "backfilled_until": _iso(self.backfilled_until),
-            "skip_from": _iso(self.skip_from),
-            "skip_to": _iso(self.skip_to),
+            "pending": [[_iso(start), _iso(end)] for start, end in self.pending],
             "last_insert_poll": _iso(self.last_insert_poll),
             "last_data": _iso(self.last_data),
             "data_period_to": _iso(self.data_period_to),
@@ -241,9 +267,7 @@ class EanCursor:
         return cls(
             backfill_from=_dt(raw.get("backfill_from")),
             backfill_to=_dt(raw.get("backfill_to")),
-            backfilled_until=_dt(raw.get("backfilled_until")),
-            skip_from=_dt(raw.get("skip_from")),
-            skip_to=_dt(raw.get("skip_to")),
+            pending=_pending(raw),
             last_insert_poll=_dt(raw.get("last_insert_poll")),
             last_data=_dt(raw.get("last_data")),
             data_period_to=_dt(raw.get("data_period_to")),

@@ -195,10 +195,9 @@ async def async_purge_after(
     cut_day = local_day(cut, TIMEZONE)
     cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
     cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}
-    for limit in ("backfill_to", "backfilled_until", "last_data"):
-        value = getattr(cursor, limit)
-        if value is not None and value > end:
-            setattr(cursor, limit, end)
+    cursor.end_at(end)
+    if cursor.last_data is not None and cursor.last_data > end:
+        cursor.last_data = end
     if cut >= end:
         await async_write_peaks(hass, options, ean, cursor, {cut_month})
         await async_wait_committed(hass)

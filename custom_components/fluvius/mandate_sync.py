@@ -49,8 +49,7 @@ async def async_sync_mandates(coordinator: FluviusCoordinator, now: datetime) ->
         end = new.data_period_to
         earlier = end is not None and (cursor.data_period_to is None or end < cursor.data_period_to)
         if earlier and end is not None:
-            if cursor.backfill_to is not None and cursor.backfill_to > end:
-                cursor.backfill_to = max(end, cursor.backfill_from or end)
+            cursor.end_at(end)
             # Only data measured after the new end must go (fluvius-api.md §6.7). A mandate
             # that finishes now ends its period now: nothing after it was imported, nothing
             # is removed and the user is not told that data was.

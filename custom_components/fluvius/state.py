@@ -99,7 +99,8 @@ def cursor_diagnostics(cursor: EanCursor) -> dict[str, Any]:
     return {
         "backfill_from": _iso(cursor.backfill_from),
         "backfill_to": _iso(cursor.backfill_to),
-        "backfilled_until": _iso(cursor.backfilled_until),
+        "imported_from": _iso(cursor.imported_from),
+        "pending": [[_iso(start), _iso(end)] for start, end in cursor.pending],
         "backfill_done": cursor.backfill_done,
         "last_insert_poll": _iso(cursor.last_insert_poll),
         "last_data": _iso(cursor.last_data),

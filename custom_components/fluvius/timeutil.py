@@ -89,6 +89,26 @@ def chunk_end(
     return min(end, limit)
 
 
+def chunk_start(
+    end: datetime,
+    floor: datetime,
+    hour: int = 0,
+    days: int | None = None,
+    max_days: int = MAX_CHUNK_DAYS,
+) -> datetime:
+    """Start of the chunk ending at ``end`` (the backfill goes newest first): the local day
+    start ``days`` (≤ ``max_days``, at most 185) days before the first day start at or after
+    ``end``, or ``floor``. The first chunk of a window that ends mid-day covers that day too."""
+    day = boundary_day(ceil_local_midnight(end, hour), hour) - timedelta(
+        days=min(days or max_days, max_days)
+    )
+    start = day_boundary(day, hour)
+    while end - start > MAX_CHUNK:  # a DST change or a mid-day end can add hours
+        day += timedelta(days=1)
+        start = day_boundary(day, hour)
+    return max(start, floor)
+
+
 def days_in(start: datetime, end: datetime, hour: int = 0) -> set[date]:
     """The local days (gas days for gas) measured in [start, end)."""
     days: set[date] = set()

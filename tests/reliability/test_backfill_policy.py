@@ -24,6 +24,7 @@ from custom_components.fluvius.backfill_policy import (
     read_time_reach,
 )
 from custom_components.fluvius.cursors import EanCursor
+from custom_components.fluvius.timeutil import chunk_start
 
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
 
@@ -62,7 +63,9 @@ def test_the_reach_is_the_clients_own_with_a_margin() -> None:
 
 
 def _cursor(start: datetime, end: datetime) -> EanCursor:
-    return EanCursor(backfill_from=start, backfill_to=end, backfilled_until=start)
+    cursor = EanCursor()
+    cursor.start_window(start, end)
+    return cursor
 
 
 def test_lost_hours_are_recorded_and_the_history_moves_on() -> None:
@@ -72,7 +75,7 @@ def test_lost_hours_are_recorded_and_the_history_moves_on() -> None:
     assert cursor.lose_before(reach)
     assert cursor.lost == [(start, reach)]
     assert cursor.lost_hours == 48
-    assert cursor.backfill_from == cursor.backfilled_until == reach
+    assert cursor.backfill_from == reach and cursor.pending == [(reach, NOW)]
     assert not cursor.lose_before(reach)  # nothing more
     assert cursor.lose_before(reach + timedelta(days=1))
     assert cursor.lost == [(start, reach + timedelta(days=1))]  # one span, merged
@@ -92,7 +95,7 @@ def test_skipped_periods_kept_until_imported_or_out_of_reach() -> None:
     assert EanCursor.from_dict(cursor.as_dict()).skipped == [first, second]
     # The polls leave the skipped days (and what the backfill still brings) alone.
     assert cursor.backfill_brings(start + timedelta(days=9), start + timedelta(days=10))
-    cursor.backfilled(NOW)
+    cursor.backfilled(start, NOW)
     assert cursor.backfill_brings(*first)
     assert not cursor.backfill_brings(first[1], first[1] + timedelta(days=1))
     cursor.unskip(*first)
@@ -100,3 +103,60 @@ def test_skipped_periods_kept_until_imported_or_out_of_reach() -> None:
     cursor.drop_unreachable_skips(second[0] + timedelta(days=1))
     assert cursor.skipped == [(second[0] + timedelta(days=1), second[1])]
     assert cursor.lost == [(second[0], second[0] + timedelta(days=1))]
+
+
+def test_chunks_leave_the_pending_history_newest_first_and_a_deeper_one_comes_last() -> None:
+    start = datetime(2026, 9, 30, 22, tzinfo=UTC)
+    cursor = _cursor(start, NOW)
+    middle = datetime(2026, 10, 31, 23, tzinfo=UTC)
+    cursor.backfilled(middle, NOW)
+    assert cursor.newest_pending == (start, middle)
+    assert cursor.imported_from == middle and not cursor.backfill_done
+    assert cursor.backfill_brings(start, middle)
+    assert not cursor.backfill_brings(middle, NOW)
+    # A deeper history asked for now comes after what is pending of the later one.
+    deeper = start - timedelta(days=30)
+    assert cursor.deepen(deeper)
+    assert cursor.pending == [(deeper, middle)]  # one span: it touches the pending one
+    assert cursor.backfill_from == deeper
+    assert not cursor.deepen(deeper + timedelta(days=1))
+    cursor.backfilled(start, middle)
+    assert cursor.newest_pending == (deeper, start)
+    cursor.backfilled(deeper, start)
+    assert cursor.backfill_done and cursor.imported_from == deeper
+    assert EanCursor.from_dict(cursor.as_dict()).pending == []
+
+
+def test_a_store_written_oldest_first_resumes_what_was_left() -> None:
+    """A Store saved before the backfill ran newest first kept how far it had come
+    (``backfilled_until``) and, during a deepening, the stretch already imported after it."""
+    start = datetime(2026, 9, 30, 22, tzinfo=UTC)
+    until = datetime(2026, 10, 10, 22, tzinfo=UTC)
+    raw = EanCursor().as_dict() | {
+        "backfill_from": start.isoformat(),
+        "backfill_to": NOW.isoformat(),
+        "backfilled_until": until.isoformat(),
+    }
+    raw.pop("pending")
+    assert EanCursor.from_dict(raw).pending == [(until, NOW)]
+    skip_from = datetime(2026, 10, 20, 22, tzinfo=UTC)
+    skip_to = datetime(2026, 11, 1, 23, tzinfo=UTC)
+    raw |= {"skip_from": skip_from.isoformat(), "skip_to": skip_to.isoformat()}
+    assert EanCursor.from_dict(raw).pending == [(until, skip_from), (skip_to, NOW)]
+    raw["backfilled_until"] = NOW.isoformat()
+    raw.pop("skip_from")
+    assert EanCursor.from_dict(raw).backfill_done
+
+
+def test_a_chunk_ends_where_the_newer_history_starts() -> None:
+    end = datetime(2026, 11, 19, 9, tzinfo=UTC)  # mid-day: the first chunk covers that day
+    first = chunk_start(end, datetime(2023, 1, 1, tzinfo=UTC), 0, 31)
+    assert first == datetime(2026, 10, 19, 22, tzinfo=UTC)  # local midnight, 31 days back
+    assert chunk_start(first, first - timedelta(days=3), 0, 31) == first - timedelta(days=3)
+    # 185 days across the spring DST change stay within the API's 185 days.
+    spring = datetime(2026, 5, 31, 22, tzinfo=UTC)
+    assert spring - chunk_start(spring, datetime(2020, 1, 1, tzinfo=UTC), 0, 185) <= timedelta(
+        days=185
+    )
+    gas = chunk_start(datetime(2026, 11, 19, 5, tzinfo=UTC), datetime(2020, 1, 1, tzinfo=UTC), 6, 2)
+    assert gas == datetime(2026, 11, 17, 5, tzinfo=UTC)  # 06:00 local: 2 gas days back

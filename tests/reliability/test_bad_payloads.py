@@ -191,7 +191,7 @@ async def test_bad_chunk_pauses_the_backfill(
     stops at its start, the pause is logged with the translated reason; the retry resumes
     there and the history ends up exact."""
     monkeypatch.setattr(backfill_module, "CHUNK_DAYS", 3)
-    monkeypatch.setattr(backfill_module, "FIRST_FINE_CHUNK_DAYS", 3)
+    monkeypatch.setattr(backfill_module, "FIRST_CHUNK_DAYS", 3)
     freezer.move_to(NOW)
     requests = 0
     corrupting = True

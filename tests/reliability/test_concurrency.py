@@ -130,11 +130,11 @@ async def test_chunks_are_sized_to_a_value_budget(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A chunk holds about SAMPLE_BUDGET values whatever the meter (its JSON is decoded in one
-    GIL-holding call): the first spans FIRST_FINE_CHUNK_DAYS, the next ones follow the values
+    GIL-holding call): the first spans FIRST_CHUNK_DAYS, the next ones follow the values
     per day seen. Scaled down here: 2,000 values (an AMR meter with PV and auxiliary submeters
     and reactive energy sends ~1,000 a day), a first chunk of 3 days. Nothing is skipped."""
     monkeypatch.setattr(backfill_module, "SAMPLE_BUDGET", 2_000)
-    monkeypatch.setattr(backfill_module, "FIRST_FINE_CHUNK_DAYS", 3)
+    monkeypatch.setattr(backfill_module, "FIRST_CHUNK_DAYS", 3)
     freezer.move_to(NOW)
     ean = "541450011000000021"
     stand, server = await start_stand_in()

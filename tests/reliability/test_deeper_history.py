@@ -43,7 +43,7 @@ EANS = [EAN_DIGITAL, EAN_GAS, EAN_AMR_PV]
 @pytest.fixture(autouse=True)
 def _four_day_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backfill_module, "CHUNK_DAYS", 4)
-    monkeypatch.setattr(backfill_module, "FIRST_FINE_CHUNK_DAYS", 4)
+    monkeypatch.setattr(backfill_module, "FIRST_CHUNK_DAYS", 4)
 
 
 async def _exact(hass: HomeAssistant, coordinator: FluviusCoordinator, stand: StandIn) -> int:
@@ -112,7 +112,7 @@ async def test_deeper_history_is_added_in_front(
         for ean in EANS:
             cursor = coordinator.cursors.get(ean)
             assert cursor.backfill_from is not None and cursor.backfill_from < shallow[ean]
-            assert cursor.backfill_done and cursor.skip_from is None
+            assert cursor.backfill_done and not cursor.pending
         deep_rows = await _exact(hass, coordinator, stand)
         assert deep_rows > shallow_rows
         # The rows kept their states; their sums moved by the total of the days put in front.

@@ -66,7 +66,7 @@ def _client(hass: HomeAssistant, data: Mapping[str, Any]) -> FluviusClient:
 @pytest.fixture(autouse=True)
 def _quiet_client(small_chunks: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """4-day chunks (a short history takes several), and a client whose retries take no time."""
-    monkeypatch.setattr(backfill_module, "FIRST_FINE_CHUNK_DAYS", 4)
+    monkeypatch.setattr(backfill_module, "FIRST_CHUNK_DAYS", 4)
     with patch.object(integration, "create_client", _client):
         yield
 

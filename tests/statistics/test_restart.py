@@ -29,7 +29,7 @@ AMR_SUB = "541450211000000005"  # AMR injection with PV production + auxiliary s
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("custom_components.fluvius.backfill.CHUNK_DAYS", 4)
-    monkeypatch.setattr("custom_components.fluvius.backfill.FIRST_FINE_CHUNK_DAYS", 4)
+    monkeypatch.setattr("custom_components.fluvius.backfill.FIRST_CHUNK_DAYS", 4)
 
 
 @pytest.mark.freeze_time("2025-02-10T09:00:00Z")
@@ -74,7 +74,7 @@ async def test_restart_mid_backfill(
     await stop_entry(hass, entry)
     crashing["on"] = False
     saved = {
-        ean: cursor.backfilled_until
+        ean: cursor.imported_from
         for ean, cursor in (await CursorStore(hass, entry.entry_id).async_load()).eans.items()
     }
     assert set(saved) == set(eans)
@@ -88,13 +88,14 @@ async def test_restart_mid_backfill(
         requests = [c for c in energy_calls(stand) if c.ean == ean]
         assert requests
         assert {c.period_type for c in requests} == {"readTime"}
-        # Resumed at the last committed cursor saved before the crash (or earlier).
+        # Resumed at the last committed cursor saved before the crash (or later), in the same
+        # order: newest first, contiguous chunks, no gap, no overlap.
         committed = saved[ean]
-        assert committed is not None and requests[0].start <= committed
+        assert committed is not None and requests[0].end >= committed
         starts = [c.start for c in requests]
         ends = [c.end for c in requests]
-        assert starts[1:] == ends[:-1]  # contiguous chunks, no gap, no overlap
-        assert ends[-1] == cursor.backfill_to
+        assert ends[1:] == starts[:-1]
+        assert starts[-1] == cursor.backfill_from
         assert cursor.backfill_from is not None and cursor.backfill_to is not None
         # Every series (submeters and reactive registers included) equals the truth.
         counts = await assert_exact(hass, stand, ean, cursor.backfill_from, cursor.backfill_to)
@@ -115,7 +116,8 @@ async def test_server_error_pauses_backfill_cursor_unchanged(
     assert rule.done
     cursor = coordinator.cursors.get(DIGITAL_QH)
     assert not cursor.backfill_done
-    assert cursor.backfilled_until == cursor.backfill_from
+    assert cursor.backfill_from is not None and cursor.backfill_to is not None
+    assert cursor.pending == [(cursor.backfill_from, cursor.backfill_to)]
     assert coordinator.diagnostics()["requests"][-1]["outcome"] == "FluviusServerError"
     assert [c.status for c in energy_calls(stand)] == [500] * 4
     # The retry fires a minute later, by itself.
