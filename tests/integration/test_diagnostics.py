@@ -19,8 +19,8 @@ from .conftest import CLIENT_ID, EAN_ELECTRICITY, EAN_GAS, USER_INPUT
 COORDINATOR_DIAGNOSTICS = {
     "poll_minute_local": "07:42",
     "cursors": {
-        EAN_ELECTRICITY: {"backfilled_until": "2026-11-21T23:00:00+00:00", "sub_eans": []},
-        EAN_GAS: {"backfilled_until": None, "sub_eans": ["541451002000000123"]},
+        EAN_ELECTRICITY: {"imported_from": "2026-11-21T23:00:00+00:00", "sub_eans": []},
+        EAN_GAS: {"imported_from": None, "sub_eans": ["541451002000000123"]},
     },
     "requests": [
         {"kind": "energy", "ean": EAN_GAS, "outcome": f"404 no mandate for {EAN_GAS}"},

@@ -187,8 +187,8 @@ async def test_bad_chunk_pauses_the_backfill(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A refused chunk in the backfill: the rows of the chunks before it stay, the cursor
-    stops at its start, the pause is logged with the translated reason; the retry resumes
+    """A refused chunk in the backfill: the rows of the newer chunks stay, the cursor stops at
+    its end, the pause is logged with the translated reason; the retry resumes
     there and the history ends up exact."""
     monkeypatch.setattr(backfill_module, "CHUNK_DAYS", 3)
     monkeypatch.setattr(backfill_module, "FIRST_CHUNK_DAYS", 3)
@@ -218,15 +218,16 @@ async def test_bad_chunk_pauses_the_backfill(
         with caplog.at_level(logging.WARNING):
             coordinator = await setup_entry(hass, make_entry(stand, [EAN_DIGITAL], backfill_days=8))
         cursor = coordinator.cursors.get(EAN_DIGITAL)
-        assert cursor.backfill_from is not None and cursor.backfilled_until is not None
+        # Newest first: the first chunk is the window's last days, the refused one before it.
+        first_chunk_start = cursor.imported_from
+        assert cursor.backfill_to is not None and first_chunk_start is not None
         assert not cursor.backfill_done
-        first_chunk_end = cursor.backfilled_until
-        assert first_chunk_end < cursor.backfill_from + timedelta(days=4)
+        assert first_chunk_start > cursor.backfill_to - timedelta(days=4)
         rows = await _rows(hass)
-        assert rows["offtake"] and max(hour for hour, _, _ in rows["offtake"]) < first_chunk_end
+        assert rows["offtake"] and min(hour for hour, _, _ in rows["offtake"]) >= first_chunk_start
         assert "Backfill paused" in caplog.text
         assert "could not be read" in caplog.text
-        await assert_exact(hass, stand, EAN_DIGITAL, cursor.backfill_from, first_chunk_end)
+        await assert_exact(hass, stand, EAN_DIGITAL, first_chunk_start, cursor.backfill_to)
 
         corrupting = False
         advance(freezer, stand, timedelta(minutes=2))  # the first retry is after 1 minute

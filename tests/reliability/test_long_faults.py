@@ -213,7 +213,8 @@ async def test_stopped_two_days_before_the_first_chunk(
     coordinator = await _start(hass, stand, THREE_YEARS, EAN_DAILY)
     cursor = coordinator.cursors.get(EAN_DAILY)
     first_start = cursor.backfill_from
-    assert first_start is not None and cursor.backfilled_until == first_start
+    assert first_start is not None and cursor.backfill_to is not None
+    assert cursor.pending == [(first_start, cursor.backfill_to)]
     entry = coordinator.config_entry
     assert await hass.config_entries.async_unload(entry.entry_id)
     advance(freezer, stand, 2 * DAY)
@@ -249,8 +250,8 @@ async def test_a_45_day_outage_in_the_middle_of_the_backfill(
     outage = stand.sandbox.faults.add("503", endpoints="energy", after=1)
     coordinator = await _start(hass, stand, 12)
     cursor = coordinator.cursors.get(EAN_DIGITAL)
-    assert cursor.backfilled_until is not None and cursor.backfill_from is not None
-    assert cursor.backfill_from < cursor.backfilled_until and not cursor.backfill_done
+    assert cursor.imported_from is not None and cursor.backfill_from is not None
+    assert cursor.backfill_from < cursor.imported_from and not cursor.backfill_done
     began = stand.sandbox.now()
     await _pass(hass, freezer, stand, 45 * DAY, step=6 * HOUR)
     assert not cursor.backfill_done
