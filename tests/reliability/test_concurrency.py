@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+import math
 from typing import Any
 
 from aiohttp import web
@@ -147,8 +148,9 @@ async def test_chunks_are_sized_to_a_value_budget(
     finally:
         await server.close()
     backfill = [r for r in coordinator.diagnostics()["requests"] if r["kind"] == "backfill"]
+    # Local days each request touches (newest first: the first one ends now, mid-day).
     spans = [
-        (datetime.fromisoformat(r["to"]) - datetime.fromisoformat(r["from"])).days
+        math.ceil((datetime.fromisoformat(r["to"]) - datetime.fromisoformat(r["from"])) / DAY)
         for r in backfill
     ]
     assert spans[0] == 3
