@@ -29,10 +29,8 @@ from custom_components.fluvius.api.models import PeriodType
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.helpers import create_client
 from custom_components.fluvius.recorder_compat import async_wait_committed
-from custom_components.fluvius.statistics import (
-    rows_from_energy,
-    statistic_metadata,
-)
+from custom_components.fluvius.rows import rows_from_energy
+from custom_components.fluvius.series import statistic_metadata
 from custom_components.fluvius.timeutil import ceil_local_midnight, chunk_end
 from fluvius_sandbox.timeutil import format_api_datetime
 from tests.standin import read_rows

@@ -43,7 +43,7 @@ from custom_components.fluvius.const import (
     DOMAIN,
 )
 from custom_components.fluvius.coordinator import FluviusCoordinator
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox import SANDBOX_KEY, Sandbox, SandboxConfig, SandboxCredentials, create_app
 from fluvius_sandbox.config import API_PREFIX, TOKEN_PATH
 

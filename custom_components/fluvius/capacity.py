@@ -70,7 +70,7 @@ def day_peaks(samples: Iterable[Sample], tz: tzinfo) -> dict[date, DayPeak]:
     """Per local day: the highest quarter-hour value and how many (final) values were seen.
 
     ``samples`` are the offtake active-energy quarter-hours of one EAN
-    (``statistics.offtake_quarter_hours``); a start given twice counts once, by the rule of
+    (``rows.offtake_quarter_hours``); a start given twice counts once, by the rule of
     every repeated interval (:func:`~.api.models.preferred`: the most final, then the last).
     """
     by_start: dict[datetime, Sample] = {}

@@ -17,12 +17,8 @@ from homeassistant.helpers.recorder import get_instance
 
 from .capacity import MonthPeak
 from .const import CONF_AREA, CONF_CAPACITY_TARIFF, CONF_OWN_RATE, CONF_VAT, TIMEZONE
-from .statistics import (
-    SERIES_CAPACITY_COST,
-    async_import_capacity_cost,
-    async_statistic_ids_for,
-    statistic_id,
-)
+from .series import SERIES_CAPACITY_COST, statistic_id
+from .statistics import async_import_capacity_cost, async_statistic_ids_for
 from .tariffs import (
     DEFAULT_VAT,
     MonthCost,

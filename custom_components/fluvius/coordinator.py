@@ -49,9 +49,9 @@ from .mandate_sync import async_sync_mandates
 from .mandates import finished_while_followed, meter_data_end, note_mandate, polled, selected_eans
 from .ownership import imported_elsewhere
 from .poll import MeterPoll
+from .prices import Prices
 from .repairs import async_set_mandate_missing
 from .state import FluviusState, MeterState, cursor_diagnostics, meter_states
-from .statistics import Prices
 from .timeutil import GAS_DAY_START_HOUR, local_day
 
 POLL_WINDOW: Final = (5 * 60, 11 * 60)  # the daily poll falls between 05:00 and 11:00 local

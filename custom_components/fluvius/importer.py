@@ -21,21 +21,16 @@ from .capacity_cost import async_write_capacity_cost
 from .const import TIMEZONE
 from .cursors import EanCursor, SubMeter
 from .gas_factor import note_gas_factors
+from .prices import Prices
 from .recorder_compat import async_wait_committed
+from .rows import offtake_quarter_hours, rows_from_energy, track_partial_hours
+from .series import SERIES_CAPACITY_COST, SERIES_PEAK, SeriesRows, statistic_id
 from .statistics import (
-    SERIES_CAPACITY_COST,
-    SERIES_PEAK,
-    Prices,
-    SeriesRows,
     async_delete_statistics_after,
     async_import_peaks,
     async_import_rows,
     async_last_rows,
     last_complete_day,
-    offtake_quarter_hours,
-    rows_from_energy,
-    statistic_id,
-    track_partial_hours,
 )
 from .timeutil import local_day, local_midnight, month_start
 

@@ -38,7 +38,7 @@ from custom_components.fluvius.const import (
     CONF_EANS,
     DOMAIN,
 )
-from custom_components.fluvius.statistics import statistic_id, statistic_metadata
+from custom_components.fluvius.series import statistic_id, statistic_metadata
 
 from .conftest import EAN_AMR, EAN_ELECTRICITY, EAN_FINISHED, EAN_GAS, USER_INPUT
 

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.fluvius.const import CONF_CLIENT_SECRET, CONF_EANS, CONF_SUBSCRIPTION_KEY
-from custom_components.fluvius.statistics import statistic_id, statistic_metadata
+from custom_components.fluvius.series import statistic_id, statistic_metadata
 
 from .conftest import CLIENT_ID, EAN_ELECTRICITY, EAN_GAS, USER_INPUT
 

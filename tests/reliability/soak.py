@@ -61,7 +61,8 @@ from custom_components.fluvius.const import (
 )
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.helpers import create_client
-from custom_components.fluvius.statistics import SeriesRows, async_import_rows, statistic_id
+from custom_components.fluvius.series import SeriesRows, statistic_id
+from custom_components.fluvius.statistics import async_import_rows
 from fluvius_sandbox import SANDBOX_KEY, FaultRule, SandboxConfig, SandboxCredentials, create_app
 
 from .conftest import (

@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.fluvius import mandates as mandates_module
 from custom_components.fluvius.const import DOMAIN, TIMEZONE
 from custom_components.fluvius.coordinator import FluviusCoordinator
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 
 from .conftest import (
     EAN_AMR_PV,

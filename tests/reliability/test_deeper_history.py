@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.fluvius import backfill as backfill_module
 from custom_components.fluvius.const import CONF_BACKFILL_DAYS, CONF_EANS
 from custom_components.fluvius.coordinator import FluviusCoordinator
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox.config import ENERGY_PATH
 from fluvius_sandbox.timeutil import parse_iso_datetime
 

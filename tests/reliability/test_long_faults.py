@@ -32,7 +32,7 @@ from custom_components.fluvius.api import FluviusClient
 from custom_components.fluvius.const import DOMAIN, TIMEZONE
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.helpers import create_client
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox import FaultRule
 from fluvius_sandbox.config import ENERGY_PATH
 

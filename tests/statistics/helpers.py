@@ -7,7 +7,7 @@ from datetime import datetime
 
 from homeassistant.core import HomeAssistant
 
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from tests.standin import TOLERANCE, StandIn, assert_exact, read_rows
 
 __all__ = ["TOLERANCE", "assert_matches_truth", "read_rows"]

@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.fluvius.const import TIMEZONE
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from tests.standin import StandIn, advance
 
 from .conftest import BOTH_LAYOUTS, Setup, energy_calls, utc

@@ -19,7 +19,7 @@ from custom_components.fluvius.capacity import (
     month_peaks,
 )
 from custom_components.fluvius.const import TIMEZONE
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox.timeutil import local_midnight
 from tests.standin import StandIn
 

@@ -25,7 +25,7 @@ from custom_components.fluvius.const import (
     DOMAIN,
     TIMEZONE,
 )
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from tests.standin import StandIn, read_rows
 
 from .conftest import Setup

@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.gas_factor import gas_month_span
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox.config import ENERGY_PATH
 from tests.standin import StandIn, advance, assert_exact, start_stand_in
 

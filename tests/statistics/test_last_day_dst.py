@@ -13,13 +13,9 @@ import pytest
 
 from custom_components.fluvius.api.parser import parse_energy
 from custom_components.fluvius.cursors import EanCursor
-from custom_components.fluvius.statistics import (
-    PARTIAL_HOURS_KEPT,
-    last_complete_day,
-    rows_from_energy,
-    statistic_id,
-    track_partial_hours,
-)
+from custom_components.fluvius.rows import PARTIAL_HOURS_KEPT, rows_from_energy, track_partial_hours
+from custom_components.fluvius.series import statistic_id
+from custom_components.fluvius.statistics import last_complete_day
 from tests.standin import EAN_DIGITAL, EAN_GAS, start_stand_in
 
 from .conftest import make_entry, start_entry, stop_entry

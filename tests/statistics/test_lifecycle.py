@@ -14,7 +14,8 @@ import pytest
 
 from custom_components.fluvius.const import DOMAIN, TIMEZONE
 from custom_components.fluvius.cursors import CursorStore
-from custom_components.fluvius.statistics import async_statistic_ids_for, statistic_id
+from custom_components.fluvius.series import statistic_id
+from custom_components.fluvius.statistics import async_statistic_ids_for
 from fluvius_sandbox.timeutil import local_midnight
 from tests.standin import StandIn, advance
 

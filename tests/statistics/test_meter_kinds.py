@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.fluvius.const import TIMEZONE
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from tests.standin import StandIn, advance, assert_exact
 
 from .conftest import BOTH_LAYOUTS, Setup, make_entry, start_entry, stop_entry

@@ -20,7 +20,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.fluvius.const import TIMEZONE
-from custom_components.fluvius.statistics import statistic_id
+from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox.config import ENERGY_PATH
 from tests.standin import StandIn, start_stand_in
 

@@ -11,13 +11,9 @@ import pytest
 
 from custom_components.fluvius.api.models import PeriodType
 from custom_components.fluvius.const import TIMEZONE
-from custom_components.fluvius.statistics import (
-    async_import_rows,
-    async_import_series,
-    rows_from_energy,
-    statistic_id,
-    statistic_metadata,
-)
+from custom_components.fluvius.rows import rows_from_energy
+from custom_components.fluvius.series import statistic_id, statistic_metadata
+from custom_components.fluvius.statistics import async_import_rows, async_import_series
 from fluvius_sandbox.timeutil import local_midnight
 from tests.standin import StandIn, advance
 

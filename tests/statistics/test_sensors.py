@@ -13,10 +13,8 @@ from pytest_homeassistant_custom_component.common import snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.fluvius.const import DOMAIN, TIMEZONE
-from custom_components.fluvius.statistics import (
-    async_statistic_ids_for,
-    statistic_metadata,
-)
+from custom_components.fluvius.series import statistic_metadata
+from custom_components.fluvius.statistics import async_statistic_ids_for
 from tests.standin import StandIn
 
 from .conftest import make_entry, start_entry

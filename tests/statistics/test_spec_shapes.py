@@ -30,11 +30,8 @@ import pytest
 from custom_components.fluvius.api.parser import parse_energy
 from custom_components.fluvius.capacity import day_peaks, month_peaks
 from custom_components.fluvius.const import TIMEZONE
-from custom_components.fluvius.statistics import (
-    offtake_quarter_hours,
-    rows_from_energy,
-    statistic_id,
-)
+from custom_components.fluvius.rows import offtake_quarter_hours, rows_from_energy
+from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox.config import ENERGY_PATH
 from fluvius_sandbox.timeutil import local_midnight
 from tests.standin import EAN_DIGITAL, StandIn, start_stand_in

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from custom_components.fluvius.api.parser import parse_energy
-from custom_components.fluvius.statistics import rows_from_energy
+from custom_components.fluvius.rows import rows_from_energy
 
 FIXTURE = Path(__file__).parents[1] / "api" / "fixtures" / "energy_amr_quarter_hour_injection.json"
 
