@@ -101,6 +101,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self.poll_minute = rng.randrange(*POLL_WINDOW)  # minute of the local day
         self.next_poll: datetime | None = None
         self._poll_due = False
+        self._mandates_unreadable = False  # logged once until GET Mandate answers again
         self._started = False
         self._unloaded = False
         self._poll_task: asyncio.Task[None] | None = None
@@ -253,7 +254,13 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             except FluviusAuthError as err:
                 raise auth_failed(err) from err
             except FluviusError as err:
-                LOGGER.warning("Could not re-read the mandates: %s", err.message)
+                log = LOGGER.debug if self._mandates_unreadable else LOGGER.warning
+                self._mandates_unreadable = True
+                log("Could not re-read the mandates: %s", err.message)
+            else:
+                if self._mandates_unreadable:
+                    LOGGER.info("The mandates could be read again")
+                self._mandates_unreadable = False
             failure: FluviusError | None = None
             for ean in self.eans:
                 if not self._pollable(ean, now):

@@ -125,3 +125,40 @@ async def test_backfill_outage_logged_once_and_its_end_once(
     resumed = [r for r in caplog.records if r.getMessage().startswith("Backfill resumed")]
     assert [r.levelno for r in resumed] == [logging.INFO]
     assert resumed[0].created > paused[-1].created
+
+
+@pytest.mark.freeze_time(START)
+async def test_mandates_unreadable_logged_once_and_their_return_once(
+    hass: HomeAssistant,
+    mock_client: MagicMock,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """GET Mandate fails in three polls in a row (the meters' data still comes): one warning,
+    and one info line when the mandates can be read again."""
+    coordinator = await _setup(hass, mock_config_entry)
+    mandates = mock_client.get_mandates.return_value
+    mock_client.get_mandates.side_effect = FluviusServerError("503", status=503)
+
+    async def poll() -> None:
+        assert coordinator.next_poll is not None
+        freezer.move_to(coordinator.next_poll)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    with caplog.at_level(logging.DEBUG, logger=LOGGER_NAME):
+        for _ in range(3):
+            await poll()
+        calls = mock_client.get_mandates.await_count
+        mock_client.get_mandates.side_effect = None
+        mock_client.get_mandates.return_value = mandates
+        await poll()
+        await poll()
+
+    assert calls >= 4  # setup, then the three polls
+    assert coordinator.last_update_success
+    failed = [r for r in caplog.records if r.getMessage().startswith("Could not re-read")]
+    assert [r.levelno for r in failed] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+    back = [r for r in caplog.records if r.getMessage().startswith("The mandates could be read")]
+    assert [r.levelno for r in back] == [logging.INFO]
