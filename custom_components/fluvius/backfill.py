@@ -55,7 +55,7 @@ from .const import (
     MAX_BACKFILL_DAYS,
 )
 from .cursors import EanCursor
-from .helpers import error_key
+from .helpers import auth_failed, error_key
 from .repairs import async_set_mandate_missing, async_set_periods_skipped
 from .timeutil import MAX_CHUNK_DAYS, ceil_local_midnight, chunk_end, chunk_start
 
@@ -91,6 +91,7 @@ class Backfill:
         self._entry = entry
         self.task: asyncio.Task[None] | None = None
         self._failures = 0  # in a row; reset by every chunk imported or skipped
+        self._unavailable = False  # a pause was logged: log once more when a chunk comes in
         self.refusals = Refusals()
         self._retry_skipped = True  # retry the skipped chunks in the next backfill run
         self._unloaded = False
@@ -212,7 +213,10 @@ class Backfill:
             cause = err.__cause__
             retry_after = cause.retry_after if isinstance(cause, FluviusRateLimitError) else None
             delay = backoff_delay(self._failures, retry_after)
-            LOGGER.warning("Backfill paused (%s); resuming in %s", err, delay)
+            # Log once when the API fails, and once when it answers again (_answered).
+            log = LOGGER.debug if self._unavailable else LOGGER.warning
+            self._unavailable = True
+            log("Backfill paused (%s); resuming in %s", err, delay)
             if not self._unloaded:
                 self._unsub_retry = async_call_later(self.hass, delay, self._on_retry)
             return
@@ -220,8 +224,15 @@ class Backfill:
             # Paused, cancelled (unload, shutdown) or done: no request keeps running.
             self._cancel_prefetch()
         self._failures = 0
+        self._answered()
         LOGGER.debug("Backfill complete for %s", self._c.eans)
         self._c.async_set_updated_data(self._c.build_state())
+
+    def _answered(self) -> None:
+        """A chunk came in, or the run ended: after a logged pause, say once that it goes on."""
+        if self._unavailable:
+            self._unavailable = False
+            LOGGER.info("Backfill resumed: the Fluvius API answers again")
 
     async def _async_fetch_chunk(self, ean: str, start: datetime, end: datetime) -> EnergyData:
         """The chunk's response: the one prefetched while the previous chunk was written."""
@@ -306,13 +317,13 @@ class Backfill:
             data = await self._async_fetch_chunk(ean, start, end)
         except (FluviusNoMandateError, FluviusForbiddenError) as err:
             if isinstance(err, FluviusSubscriptionKeyError):
-                raise ConfigEntryAuthFailed(str(err)) from err
+                raise auth_failed(err) from err
             LOGGER.warning("No access to the data of EAN %s: %s", ean, err.message)
             async_set_mandate_missing(self.hass, self._entry, ean, True)
             self.skipped.add(ean)
             return
         except FluviusAuthError as err:
-            raise ConfigEntryAuthFailed(str(err)) from err
+            raise auth_failed(err) from err
         except FluviusError as err:
             if self.refused_enough(ean, start, err):
                 cursor.backfilled(start, end)
@@ -321,6 +332,7 @@ class Backfill:
             raise update_failed(err) from err
         self.refusals.clear(ean, start)
         self._failures = 0
+        self._answered()
         async_set_mandate_missing(self.hass, self._entry, ean, self._c.mandate_ended(ean))
         self._learn_chunk_days(ean, start, end, data.sample_count)
         # Ask for the next chunk in turn while the recorder writes this one (the cursor rules
@@ -382,7 +394,7 @@ class Backfill:
                     ean, PeriodType.READ_TIME, start, end, "skipped"
                 )
             except FluviusAuthError as err:
-                raise ConfigEntryAuthFailed(str(err)) from err
+                raise auth_failed(err) from err
             except FluviusError as err:
                 if not is_refusal(err):
                     raise update_failed(err) from err

@@ -26,7 +26,6 @@ from typing import Any, Final, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -44,6 +43,7 @@ from .capacity_cost import async_setup_capacity_cost
 from .const import DOMAIN, LOGGER, POLL_INTERVAL, RETRY_INTERVAL, TIMEZONE
 from .cursors import Cursors, CursorStore, EanCursor
 from .energy_requests import MAX_CONCURRENT_REQUESTS, EnergyClient, EnergyRequests
+from .helpers import auth_failed
 from .importer import async_import_response, async_last_day_values
 from .mandate_sync import async_sync_mandates
 from .mandates import finished_while_followed, meter_data_end, note_mandate, polled, selected_eans
@@ -101,6 +101,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self.poll_minute = rng.randrange(*POLL_WINDOW)  # minute of the local day
         self.next_poll: datetime | None = None
         self._poll_due = False
+        self._mandates_unreadable = False  # logged once until GET Mandate answers again
         self._started = False
         self._unloaded = False
         self._poll_task: asyncio.Task[None] | None = None
@@ -251,9 +252,15 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             try:
                 await async_sync_mandates(self, now)
             except FluviusAuthError as err:
-                raise ConfigEntryAuthFailed(str(err)) from err
+                raise auth_failed(err) from err
             except FluviusError as err:
-                LOGGER.warning("Could not re-read the mandates: %s", err.message)
+                log = LOGGER.debug if self._mandates_unreadable else LOGGER.warning
+                self._mandates_unreadable = True
+                log("Could not re-read the mandates: %s", err.message)
+            else:
+                if self._mandates_unreadable:
+                    LOGGER.info("The mandates could be read again")
+                self._mandates_unreadable = False
             failure: FluviusError | None = None
             for ean in self.eans:
                 if not self._pollable(ean, now):
@@ -262,7 +269,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                     await self.meter_poll.async_poll(ean, now)
                 except (FluviusNoMandateError, FluviusForbiddenError) as err:
                     if isinstance(err, FluviusSubscriptionKeyError):
-                        raise ConfigEntryAuthFailed(str(err)) from err
+                        raise auth_failed(err) from err
                     if self._past_end(ean, now):
                         # Expired or ended: Fluvius releases nothing more, as its own issue
                         # (mandate_expired, mandate_missing) already says.
@@ -270,7 +277,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
                         continue
                     async_set_mandate_missing(self.hass, self.config_entry, ean, True)
                 except FluviusAuthError as err:
-                    raise ConfigEntryAuthFailed(str(err)) from err
+                    raise auth_failed(err) from err
                 except FluviusError as err:
                     LOGGER.debug("Poll of %s failed: %s", ean, err.message)
                     failure = failure or err

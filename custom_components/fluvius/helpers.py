@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import Endpoints, Environment, FluviusClient
@@ -30,6 +31,7 @@ from .const import (
     CONF_SUBSCRIPTION_KEY,
     CONF_TENANT_ID,
     CONF_TOKEN_URL,
+    DOMAIN,
 )
 
 
@@ -95,3 +97,13 @@ def error_key(err: BaseException) -> str:
         if isinstance(err, error_type):
             return key
     return "api_error" if isinstance(err, FluviusError) else "unknown"
+
+
+def auth_failed(err: FluviusError) -> ConfigEntryAuthFailed:
+    """Refused credentials or subscription key during a poll or the backfill, translated with
+    the key of :func:`error_key`: Home Assistant starts the reauth flow."""
+    return ConfigEntryAuthFailed(
+        translation_domain=DOMAIN,
+        translation_key=error_key(err),
+        translation_placeholders={"error": err.message},
+    )

@@ -146,6 +146,8 @@ SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
         translation_key="mandate_expiry",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # Rarely looked at: the mandate_expiring repair issue warns 30 days ahead.
+        entity_registry_enabled_default=False,
         value_fn=lambda meter: meter.mandate_expiry,
         has_fn=lambda meter: meter.main_ean is None and meter.mandate_expiry is not None,
     ),

@@ -89,6 +89,45 @@ def test_impossible_value_dropped_and_logged(caplog: pytest.LogCaptureFixture, b
     assert ("negative" if bad < 0 else "physical bound") in record.getMessage()
 
 
+def test_many_impossible_values_one_warning_per_response(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A response full of glitches logs ONE warning (how many, the first of each kind), never
+    one line per value: a bad day of a quarter-hour meter would otherwise flood the log."""
+    values = [1.0, -2.0, QUARTER_HOUR_BOUND + 1, -1.0, 2.0, -3.0, 1e12, *([-4.0] * 90)]
+    payload = _offtake(values)
+    # The daily array of the same response glitches too: still the one warning.
+    payload["data"]["headpoint"]["dailyEnergy"] = [
+        _interval(T0 + timedelta(days=2), {"offtake": {"total": _leaf(-5.0)}}, 24 * 60)
+    ]
+    with caplog.at_level(logging.WARNING, logger=PARSER_LOGGER):
+        data = parse_energy(payload)
+    kept = [sample.value for samples in data.series.values() for sample in samples]
+    assert kept == [1.0, 2.0]
+    [record] = [r for r in caplog.records if r.name == PARSER_LOGGER]
+    message = record.getMessage()
+    assert record.levelno == logging.WARNING
+    assert f"GET Energy for {EAN}: 96 impossible values are not imported" in message
+    first_negative = _ts(T0 + timedelta(minutes=15)).replace("Z", "+00:00")
+    assert f"negative value -2.0 kWh at {first_negative}" in message
+    assert "and 93 more like it" in message  # 94 negative values, the first one named
+    first_high = _ts(T0 + timedelta(minutes=30)).replace("Z", "+00:00")
+    assert f"above the physical bound at {first_high}" in message
+    assert "and 1 more like it" in message  # 2 values above the bound
+
+
+def test_unknown_series_one_warning_per_response(caplog: pytest.LogCaptureFixture) -> None:
+    payload = _offtake([1.0, 2.0, 3.0])
+    for interval in payload["data"]["headpoint"]["quarterHourlyEnergy"]:
+        interval["measurements"][0]["reverse"] = {"total": _leaf(5.0, "Wh")}
+        interval["measurements"][0]["sideways"] = {"total": _leaf(5.0, "GWh")}
+    with caplog.at_level(logging.WARNING, logger=PARSER_LOGGER):
+        parse_energy(payload)
+    [record] = [r for r in caplog.records if r.name == PARSER_LOGGER]
+    assert "reverse.total in unknown unit 'Wh'" in record.getMessage()
+    assert "sideways.total in unknown unit 'GWh'" in record.getMessage()
+
+
 def test_bound_is_inclusive_and_zero_is_fine(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger=PARSER_LOGGER):
         assert _values(_offtake([0.0, QUARTER_HOUR_BOUND, -0.0])) == [0.0, QUARTER_HOUR_BOUND, 0.0]

@@ -25,7 +25,7 @@ from custom_components.fluvius.api.errors import (
 )
 from custom_components.fluvius.backfill import update_failed as _update_failed
 from custom_components.fluvius.config_flow import _FLOW_ERROR_KEYS
-from custom_components.fluvius.helpers import error_key
+from custom_components.fluvius.helpers import auth_failed, error_key
 
 TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / "fluvius" / "translations"
 LANGUAGES = ("en", "nl", "fr", "de")
@@ -77,3 +77,14 @@ def test_setup_and_update_share_translated_keys(err: FluviusError, key: str, lan
 def test_flow_errors_translated(err: BaseException, key: str, language: str) -> None:
     flow_key = _FLOW_ERROR_KEYS.get(key, key)
     assert _load(language)["config"]["error"][flow_key]
+
+
+@pytest.mark.parametrize(("err", "key"), CREDENTIALS[:2])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_refused_credentials_translated(err: FluviusError, key: str, language: str) -> None:
+    """A poll or the backfill meets refused credentials: the same key, translated."""
+    failed = auth_failed(err)
+    assert failed.translation_domain == "fluvius"
+    assert failed.translation_key == key
+    message = _load(language)["exceptions"][key]["message"]
+    assert message.format(**(failed.translation_placeholders or {}))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import UTC, datetime
+from unittest.mock import PropertyMock, patch
 
 from homeassistant.components.recorder.statistics import get_metadata
 from homeassistant.core import HomeAssistant
@@ -24,7 +26,19 @@ GAS = "541441010000000008"
 AMR_SUB = "541450211000000008"
 
 
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Every sensor enabled, the ones disabled by default too (as core's fixture of that name)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
 @pytest.mark.freeze_time("2025-04-03T08:00:00Z")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_sensors_and_metadata(
     hass: HomeAssistant,
     stand: StandIn,

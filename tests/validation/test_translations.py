@@ -345,6 +345,41 @@ def test_exception_and_issue_keys_exist() -> None:
     assert sorted(_translation_keys_in_code() - known) == []
 
 
+HOME_ASSISTANT_ERRORS = frozenset(
+    {
+        "HomeAssistantError",
+        "ServiceValidationError",
+        "ConfigEntryError",
+        "ConfigEntryNotReady",
+        "ConfigEntryAuthFailed",
+        "UpdateFailed",
+    }
+)
+
+
+def test_every_home_assistant_error_is_translated() -> None:
+    """Each Home Assistant error the integration creates names its translation (domain and
+    key, no untranslated message): the user reads the reason in their language."""
+    untranslated: list[str] = []
+    for path in sorted(INTEGRATION.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (  # a class raised bare: no translation at all
+                isinstance(node, ast.Raise)
+                and isinstance(node.exc, ast.Name | ast.Attribute)
+                and ast.unparse(node.exc).rsplit(".", 1)[-1] in HOME_ASSISTANT_ERRORS
+            ):
+                untranslated.append(f"{path.name}:{node.lineno}")
+            if (
+                not isinstance(node, ast.Call)
+                or ast.unparse(node.func).rsplit(".", 1)[-1] not in HOME_ASSISTANT_ERRORS
+            ):
+                continue
+            keywords = {keyword.arg for keyword in node.keywords}
+            if node.args or not {"translation_domain", "translation_key"} <= keywords:
+                untranslated.append(f"{path.name}:{node.lineno}")
+    assert untranslated == []
+
+
 # --- icons.json ------------------------------------------------------------------------------
 
 
@@ -363,3 +398,11 @@ def test_icons_name_translated_entities() -> None:
         if key not in entities.get(platform, {})
     ]
     assert unknown == []
+
+
+def test_grid_icons_follow_core() -> None:
+    """As in Home Assistant core (sunsynk, imeon_inverter, zonneplan, tesla_fleet): energy
+    taken from the grid is the tower's import icon, energy fed into it the export icon."""
+    sensors = load_json(INTEGRATION / "icons.json")["entity"]["sensor"]
+    assert sensors["offtake_last_day"]["default"] == "mdi:transmission-tower-import"
+    assert sensors["injection_last_day"]["default"] == "mdi:transmission-tower-export"

@@ -44,10 +44,13 @@ Values that cannot be true (docs/architecture.md, "Bad payloads", has the whole 
   ``inductive``/``capacitive``, ``m3`` on an electricity headpoint, ``kVArh`` on gas) or an
   unknown unit on a known direction and register is a payload error: the whole response is
   refused, since a unit change of a series we import means we no longer know what it measures;
-  an unknown unit on an unknown direction or register drops that series (logged);
+  an unknown unit on an unknown direction or register drops that series;
 * a negative value, or one above :data:`MAX_POWER_KW` (kW; m³/h for gas volumes
-  :data:`MAX_GAS_FLOW_M3H`) times the interval's hours, drops that sample with a logged
-  warning: one glitch does not hold back every other value, and is never imported.
+  :data:`MAX_GAS_FLOW_M3H`) times the interval's hours, drops that sample: one glitch does not
+  hold back every other value, and is never imported.
+
+What was dropped is logged in one warning per response (how many, and the first of each kind),
+never one line per value.
 
 Any other deviation raises :class:`FluviusPayloadError` naming the JSON path, e.g.
 ``data.headpoint.physicalMeters[0].quarterHourlyEnergy[17].measurements[0].offtake.total.value``.
@@ -127,6 +130,7 @@ _SECONDS_PER_HOUR: Final = 3600.0
 
 type _Json = Any  # a decoded JSON value; checked before use
 type _Local = dict[tuple[str, str, str], list[Sample]]
+type _Dropped = tuple[str, Sample, str, str]  # EAN, sample, unit, array path
 type _Gaps = list[tuple[str, str, datetime]]  # (direction, register, start) of missing values
 
 
@@ -497,7 +501,16 @@ def _check_leaf(leaf: Mapping[str, _Json], path: str) -> None:
 class _Builder:
     """Collects the series of one response."""
 
-    __slots__ = ("dirty", "energy_type", "missing", "missing_values", "series", "tables")
+    __slots__ = (
+        "dirty",
+        "dropped",
+        "energy_type",
+        "missing",
+        "missing_values",
+        "series",
+        "tables",
+        "unknown",
+    )
 
     def __init__(self, energy_type: str | None = None) -> None:
         self.tables = _Tables()
@@ -506,6 +519,8 @@ class _Builder:
         self.energy_type = energy_type
         self.missing: set[Slot] = set()
         self.missing_values = 0
+        self.dropped: list[_Dropped] = []  # impossible values, logged once per response
+        self.unknown: dict[str, None] = {}  # unknown series in unknown units, logged once
 
     def node(self, node: Mapping[str, _Json], path: str, ean: str, meter_id: str | None) -> None:
         """The energy arrays of a headpoint, physical meter or sub-headpoint."""
@@ -532,9 +547,9 @@ class _Builder:
                 )
             series = self.series
             for (direction, register, unit), found in local.items():
-                if not self._unit_ok(direction, register, unit, f"{array_path}[*]", ean):
+                if not self._unit_ok(direction, register, unit, f"{array_path}[*]"):
                     continue
-                samples = _plausible(found, unit, array_path, ean)
+                samples = _plausible(found, unit, array_path, ean, self.dropped)
                 if not samples:
                     continue
                 key = SeriesKey(
@@ -554,19 +569,13 @@ class _Builder:
                     existing.extend(samples)
                     self.dirty.add(key)
 
-    def _unit_ok(self, direction: str, register: str, unit: str, path: str, ean: str) -> bool:
+    def _unit_ok(self, direction: str, register: str, unit: str, path: str) -> bool:
         """Whether the series may be kept; a payload error when its unit cannot be right."""
         where = f"{path}.measurements[*].{direction}.{register}.unit"
         if direction not in _DIRECTIONS or register not in _REGISTERS:
             if unit in _UNITS:
                 return True
-            _LOGGER.warning(
-                "GET Energy for %s: unknown series %s.%s in unknown unit %r is not imported",
-                ean,
-                direction[:40],
-                register[:40],
-                unit[:20],
-            )
+            self.unknown[f"{direction[:40]}.{register[:40]} in unknown unit {unit[:20]!r}"] = None
             return False
         if unit not in _UNITS:
             raise _error(f"unknown unit {unit[:20]!r}", where)
@@ -587,8 +596,10 @@ class _Builder:
         return self.series
 
 
-def _plausible(samples: list[Sample], unit: str, path: str, ean: str) -> list[Sample]:
-    """The samples without negative or physically impossible values (each dropped one logged).
+def _plausible(
+    samples: list[Sample], unit: str, path: str, ean: str, dropped: list[_Dropped]
+) -> list[Sample]:
+    """The samples without negative or physically impossible values (added to ``dropped``).
 
     Each value against its own interval's length (a few ms for a 185-day quarter-hour
     chunk); the list is returned as is when nothing was dropped.
@@ -601,19 +612,36 @@ def _plausible(samples: list[Sample], unit: str, path: str, ean: str) -> list[Sa
     ]
     if not bad:
         return samples
-    for index in bad:
-        sample = samples[index]
-        _LOGGER.warning(
-            "GET Energy for %s: %s value %s %s at %s (%s) is not imported",
-            ean,
-            "negative" if sample.value < 0.0 else "above the physical bound",
-            sample.value,
-            unit,
-            sample.start.isoformat(),
-            path,
-        )
-    dropped = set(bad)
-    return [sample for index, sample in enumerate(samples) if index not in dropped]
+    dropped.extend((ean, samples[index], unit, path) for index in bad)
+    bad_indexes = set(bad)
+    return [sample for index, sample in enumerate(samples) if index not in bad_indexes]
+
+
+def _log_dropped(ean: str, dropped: list[_Dropped]) -> None:
+    """One warning per response, however many values were dropped: how many, and the first of
+    each kind (never one line per value)."""
+    firsts: dict[bool, _Dropped] = {}
+    counts: dict[bool, int] = {}
+    for item in dropped:
+        negative = item[1].value < 0.0
+        counts[negative] = counts.get(negative, 0) + 1
+        first = firsts.get(negative)
+        if first is None or item[1].start < first[1].start:
+            firsts[negative] = item
+    parts: list[str] = []
+    for negative, (node_ean, sample, unit, path) in sorted(firsts.items(), reverse=True):
+        what = "negative value {} {}" if negative else "value {} {} above the physical bound"
+        part = f"{what.format(sample.value, unit)} at {sample.start.isoformat()} of {node_ean}"
+        part += f" ({path})"
+        if (more := counts[negative] - 1) > 0:
+            part += f" and {more} more like it"
+        parts.append(part)
+    _LOGGER.warning(
+        "GET Energy for %s: %d impossible values are not imported: %s",
+        ean,
+        len(dropped),
+        "; ".join(parts),
+    )
 
 
 def _sorted_unique(samples: list[Sample]) -> list[Sample]:
@@ -698,6 +726,14 @@ def parse_energy(payload: object, *, ean: str | None = None) -> EnergyData:
     subs += _sub_headpoints(data.get("subHeadpoints"), "data.subHeadpoints", builder)
     if builder.missing_values:
         _log_missing(head_ean, builder.missing_values, builder.missing)
+    if builder.dropped:
+        _log_dropped(head_ean, builder.dropped)
+    if builder.unknown:
+        _LOGGER.warning(
+            "GET Energy for %s: unknown series %s not imported",
+            head_ean,
+            ", ".join(builder.unknown),
+        )
     return EnergyData(
         ean=head_ean,
         energy_type=None if energy_type is None else parse_open(EnergyType, energy_type),
