@@ -127,7 +127,7 @@ async def _poll_cost(hass: HomeAssistant, coordinator: FluviusCoordinator) -> fl
     runs: list[float] = []
     for _ in range(9):
         cursor = coordinator.cursors.get(coordinator.eans[0])
-        cursor.last_insert_poll = cursor.backfill_to - timedelta(days=1)
+        polled_from = cursor.last_insert_poll = cursor.backfill_to - timedelta(days=1)
         await async_wait_recording_done(hass)
         due = coordinator.next_poll
         assert due is not None
@@ -136,6 +136,7 @@ async def _poll_cost(hass: HomeAssistant, coordinator: FluviusCoordinator) -> fl
         await hass.async_block_till_done()
         runs.append(time.perf_counter() - t0)
         assert coordinator.last_update_success, coordinator.last_exception
+        assert cursor.last_insert_poll > polled_from, "the timer ran no poll"
     return sorted(runs)[len(runs) // 2]
 
 
