@@ -15,12 +15,15 @@ import subprocess
 import sys
 import time
 from typing import Any
+from unittest.mock import patch
 import urllib.request
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.fluvius.api import FluviusClient
+from custom_components.fluvius.api.models import EnergyData
 from custom_components.fluvius.const import (
     CONF_BACKFILL_DAYS,
     CONF_BASE_URL,
@@ -36,6 +39,7 @@ from custom_components.fluvius.const import (
 )
 from custom_components.fluvius.coordinator import MAX_CONCURRENT_REQUESTS, FluviusCoordinator
 from custom_components.fluvius.recorder_compat import async_wait_committed
+from tests.helpers import async_wait_backfill
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = int(os.environ.get("FLUVIUS_SCALE_DAYS", "30"))
@@ -149,6 +153,30 @@ class SlowCallbacks(logging.Handler):
             self.seen.append((float(took), str(handle)[:300]))
 
 
+class InFlight:
+    """The most GET Energy requests of the integration's client in flight at once, counted
+    where the client sends them."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        real = FluviusClient.get_energy
+
+        async def get_energy(client: FluviusClient, *args: Any, **kwargs: Any) -> EnergyData:
+            self.now += 1
+            self.most = max(self.most, self.now)
+            try:
+                return await real(client, *args, **kwargs)
+            finally:
+                self.now -= 1
+
+        with patch.object(FluviusClient, "get_energy", get_energy):
+            yield
+
+
 @dataclass
 class Run:
     label: str
@@ -230,11 +258,13 @@ async def _measure(hass: HomeAssistant, base: str, run: Run, eans: list[str]) ->
     rss0 = _rss_mb()
     entry = _entry(base, eans, run.days, run.label.replace(" ", "_"))
     entry.add_to_hass(hass)
+    in_flight = InFlight()
     t0 = time.perf_counter()
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.LOADED
-    coordinator: FluviusCoordinator = entry.runtime_data.coordinator
-    await coordinator.async_wait_backfill()
+    with in_flight.counting():
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        assert entry.state is ConfigEntryState.LOADED
+        coordinator: FluviusCoordinator = entry.runtime_data.coordinator
+        await async_wait_backfill(coordinator)
     await async_wait_committed(hass)
     run.seconds = time.perf_counter() - t0
     await monitor.stop()
@@ -243,7 +273,7 @@ async def _measure(hass: HomeAssistant, base: str, run: Run, eans: list[str]) ->
     run.rss_growth = max(monitor.rss_peak - rss0, 0.0)
     run.worst_block = monitor.worst
     run.blocks_over_50ms = monitor.over_50ms
-    run.max_in_flight = coordinator.max_requests_in_flight
+    run.max_in_flight = in_flight.most
     run.requests = sum(1 for r in coordinator.diagnostics()["requests"])
     run.rows = sum(coordinator.cursors.get(ean).rows_written for ean in eans)
     run.slow = sorted(slow.seen, reverse=True)[:5]

@@ -46,6 +46,7 @@ from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox import SANDBOX_KEY, Sandbox, SandboxConfig, SandboxCredentials, create_app
 from fluvius_sandbox.config import API_PREFIX, TOKEN_PATH
+from tests.helpers import async_wait_backfill
 
 # A Thursday morning in November: no DST change inside the short backfill windows used here.
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
@@ -160,7 +161,7 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> FluviusCoo
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     coordinator: FluviusCoordinator = entry.runtime_data.coordinator
-    await coordinator.async_wait_backfill()
+    await async_wait_backfill(coordinator)
     await async_wait_recording_done(hass)
     return coordinator
 
@@ -228,7 +229,7 @@ async def assert_exact(
 async def wait_during_backfill(coordinator: FluviusCoordinator, event: asyncio.Event) -> None:
     """Wait until ``event`` is set, failing if the backfill ends first (the clock is frozen:
     no timeout would ever fire)."""
-    backfill = coordinator.backfill_task
+    backfill = coordinator.backfill.task
     assert backfill is not None
     waiter = asyncio.ensure_future(event.wait())
     await asyncio.wait({waiter, backfill}, return_when=asyncio.FIRST_COMPLETED)

@@ -129,11 +129,6 @@ class Backfill:
             self.hass, self._async_run(), f"{DOMAIN} backfill {self._entry.entry_id}"
         )
 
-    async def async_wait(self) -> None:
-        """Wait for the running backfill (tests, benchmark)."""
-        if self.task is not None:
-            await asyncio.shield(self.task)
-
     @callback
     def _on_retry(self, _now: datetime) -> None:
         self._unsub_retry = None

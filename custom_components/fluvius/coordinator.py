@@ -114,20 +114,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self.meter_poll = MeterPoll(self)
         entry.async_on_unload(self._async_cancel_timers)
 
-    @property
-    def backfill_task(self) -> asyncio.Task[None] | None:
-        """The backfill's task, if it ever started."""
-        return self.backfill.task
-
-    @property
-    def max_requests_in_flight(self) -> int:
-        """The most GET Energy requests seen in flight at once (diagnostics, benchmark)."""
-        return self.requests.max_in_flight
-
-    async def async_wait_backfill(self) -> None:
-        """Wait for the running backfill (tests, benchmark)."""
-        await self.backfill.async_wait()
-
     # --- the EANs ----------------------------------------------------------------------------
 
     @property
@@ -239,11 +225,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         if self._unsub_timer is None:
             self._schedule_poll(dt_util.utcnow(), retry=not self.last_update_success)
         self.backfill.resume()
-
-    async def async_poll_now(self) -> None:
-        """Run one poll right away (tests, benchmark, a manual refresh)."""
-        self._poll_due = True
-        await self.async_refresh()
 
     async def _async_poll(self) -> None:
         """One insertTime poll per EAN, the mandate re-sync, then schedule the next poll."""

@@ -48,8 +48,6 @@ class EnergyRequests:
     def __init__(self, client: EnergyClient) -> None:
         self.client = client
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
-        self.in_flight = 0
-        self.max_in_flight = 0  # the most seen at once (diagnostics, tests, benchmark)
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
 
     async def async_get(
@@ -58,14 +56,9 @@ class EnergyRequests:
         """One GET Energy request (active and reactive energy), logged under ``kind``."""
         try:
             async with self._slots:
-                self.in_flight += 1
-                self.max_in_flight = max(self.max_in_flight, self.in_flight)
-                try:
-                    data = await self.client.get_energy(
-                        ean, period_type, start, end, complex_energy_types=COMPLEX_TYPES
-                    )
-                finally:
-                    self.in_flight -= 1
+                data = await self.client.get_energy(
+                    ean, period_type, start, end, complex_energy_types=COMPLEX_TYPES
+                )
         except FluviusError as err:
             self.log(kind, ean, start, end, type(err).__name__, None)
             raise

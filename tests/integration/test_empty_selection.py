@@ -12,6 +12,7 @@ from http import HTTPStatus
 from typing import Any
 from unittest.mock import MagicMock
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.repairs import DOMAIN as REPAIRS_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -25,6 +26,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.fluvius.const import CONF_BACKFILL_DAYS, CONF_EANS, DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.repairs import async_set_mandate_missing
+from tests.helpers import async_fire_poll
 
 from .conftest import CLIENT_ID, EAN_GAS, USER_INPUT
 
@@ -44,6 +46,7 @@ async def test_fix_deselecting_the_only_meter_follows_none(
     mock_client: MagicMock,
     mock_config_entry: MockConfigEntry,
     hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     entry = mock_config_entry
     entry.add_to_hass(hass)
@@ -73,8 +76,10 @@ async def test_fix_deselecting_the_only_meter_follows_none(
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     _follows_nothing(hass, entry, mock_client)
 
-    # A poll asks GET Mandate, and GET Energy for no meter.
-    await entry.runtime_data.coordinator.async_poll_now()
+    # The daily poll asks GET Mandate, and GET Energy for no meter.
+    mock_client.get_mandates.reset_mock()
+    await async_fire_poll(hass, freezer, entry.runtime_data.coordinator)
+    mock_client.get_mandates.assert_called_once()
     mock_client.get_energy.assert_not_called()
     assert await hass.config_entries.async_unload(entry.entry_id)
 

@@ -485,7 +485,7 @@ class _Soak:
         await self._ensure_loaded()
         if self.plan.install_outage_days:
             await self._install_outage()
-        if await self._wait_entered(lambda: self.coordinator.backfill_task):
+        if await self._wait_entered(lambda: self.coordinator.backfill.task):
             self.figures.restarts_mid_import += 1
             await self._restart(release=True)
         # Paused backfills (faults) resume from their own timers: let time pass until done.
@@ -570,10 +570,13 @@ class _Soak:
         return when is not None and now < when <= now + STEP
 
     async def _final_poll(self) -> None:
-        """The faults stop; one last poll brings everything inserted until now."""
+        """The faults stop; the next daily poll (or retry) brings everything inserted until
+        then: both clocks move on to it and its timer fires."""
         self.stand.sandbox.faults.clear()
-        await self.coordinator.async_poll_now()
-        await self._settle()
+        scheduled = self.coordinator.next_poll
+        assert scheduled is not None
+        await self._step(max(scheduled - self.stand.sandbox.now(), timedelta(0)))
+        assert self.coordinator.next_poll != scheduled, "the last poll did not run"
         await async_wait_recording_done(self.hass)
         assert self.coordinator.last_update_success, self.coordinator.last_exception
 

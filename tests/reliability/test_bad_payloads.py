@@ -32,6 +32,7 @@ from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox.config import ENERGY_PATH
+from tests.helpers import async_fire_poll, async_wait_backfill
 
 from .conftest import (
     EAN_DIGITAL,
@@ -124,7 +125,7 @@ async def _good_then_bad(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     advance(freezer, stand, DAY)
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     await async_wait_recording_done(hass)
     assert coordinator.last_update_success, coordinator.last_exception
     good = await _rows(hass)
@@ -136,7 +137,7 @@ async def _good_then_bad(
     # --- a unit the series cannot have: the whole response is refused --------------------
     advance(freezer, stand, DAY)
     rewrite.append(wrong_unit)
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     await async_wait_recording_done(hass)
     assert not coordinator.last_update_success
     err = coordinator.last_exception
@@ -150,9 +151,9 @@ async def _good_then_bad(
         assert reason and "{" not in reason
     assert "could not be read" in await _reason(hass, err, "en")
 
-    # --- the next good response brings everything, exactly -------------------------------
+    # --- the next good response (the retry's poll) brings everything, exactly -------------
     rewrite.clear()
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     await async_wait_recording_done(hass)
     assert coordinator.last_update_success, coordinator.last_exception
     assert cursor.last_insert_poll is not None and cursor.last_insert_poll > polled_until
@@ -167,7 +168,7 @@ async def _good_then_bad(
     rewrite.append(impossible_values)
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        await coordinator.async_poll_now()
+        await async_fire_poll(hass, freezer, coordinator, stand)
         await async_wait_recording_done(hass)
     assert coordinator.last_update_success, coordinator.last_exception
     after = await _rows(hass)
@@ -233,7 +234,7 @@ async def test_bad_chunk_pauses_the_backfill(
         advance(freezer, stand, timedelta(minutes=2))  # the first retry is after 1 minute
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
-        await coordinator.async_wait_backfill()
+        await async_wait_backfill(coordinator)
         await async_wait_recording_done(hass)
         assert cursor.backfill_done
         assert cursor.backfill_to is not None

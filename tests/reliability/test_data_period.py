@@ -23,6 +23,7 @@ from custom_components.fluvius import mandates as mandates_module
 from custom_components.fluvius.const import DOMAIN, TIMEZONE
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.series import statistic_id
+from tests.helpers import async_fire_poll
 
 from .conftest import (
     EAN_AMR_PV,
@@ -46,8 +47,14 @@ def _mandates(stand: StandIn) -> None:
         stand.sandbox.add_mandate(ean, data_service_type="VH_kwartier_uur")
 
 
-async def _poll(hass: HomeAssistant, coordinator: FluviusCoordinator) -> None:
-    await coordinator.async_poll_now()
+async def _poll(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    stand: StandIn,
+    coordinator: FluviusCoordinator,
+) -> None:
+    """The daily poll, due at the moment the clocks were moved to."""
+    await async_fire_poll(hass, freezer, coordinator, stand)
     await async_wait_recording_done(hass)
     assert coordinator.last_update_success, coordinator.last_exception
 
@@ -92,7 +99,7 @@ async def test_data_period_end_moved_into_the_past(
     backfilled = await _exact_all(hass, stand_in, coordinator, EANS)
 
     advance(freezer, stand_in, DAY)
-    await _poll(hass, coordinator)
+    await _poll(hass, freezer, stand_in, coordinator)
     polled = await _exact_all(hass, stand_in, coordinator, EANS)
     assert all(polled[stat_id] > count for stat_id, count in backfilled.items())
 
@@ -105,7 +112,7 @@ async def test_data_period_end_moved_into_the_past(
         kept_before[name] = [row for row in rows if row[0] < cut]
     assert stand_in.sandbox.set_data_period_to(EAN_DIGITAL, cut) == 1
     advance(freezer, stand_in, DAY)
-    await _poll(hass, coordinator)
+    await _poll(hass, freezer, stand_in, coordinator)
 
     # Everything measured from the new end on is gone; everything before is exactly the truth
     # (the truth clips at the data period, so its keys end there too).
@@ -142,7 +149,7 @@ async def test_data_period_end_moved_into_the_past(
 
     # The other meters keep importing, exactly; the moved meter gets nothing after its end.
     advance(freezer, stand_in, DAY)
-    await _poll(hass, coordinator)
+    await _poll(hass, freezer, stand_in, coordinator)
     later = await _exact_all(hass, stand_in, coordinator, EANS)
     for stat_id, count in later.items():
         if stat_id.startswith(f"{DOMAIN}:{EAN_DIGITAL}_"):
@@ -191,7 +198,7 @@ async def test_mandate_removed_during_backfill_and_finished_between_polls(
     # A day later: polls go on for the two meters with a mandate, not for the removed one.
     advance(freezer, stand_in, DAY)
     stand_in.sandbox.stats.reset()
-    await _poll(hass, coordinator)
+    await _poll(hass, freezer, stand_in, coordinator)
     polled = await _exact_all(hass, stand_in, coordinator, [EAN_DIGITAL, EAN_AMR_PV])
     assert all(polled[stat_id] > count for stat_id, count in backfilled.items())
     asked = {record.path for record in stand_in.sandbox.stats.history}
@@ -203,7 +210,7 @@ async def test_mandate_removed_during_backfill_and_finished_between_polls(
     ended = stand_in.sandbox.now()
     assert stand_in.sandbox.revoke_mandate(EAN_AMR_PV, status="Finished") == 1
     advance(freezer, stand_in, DAY)
-    await _poll(hass, coordinator)
+    await _poll(hass, freezer, stand_in, coordinator)
     issue = registry.async_get_issue(DOMAIN, f"mandate_missing_{entry_id}_{EAN_AMR_PV}")
     assert issue is not None, "a meter whose mandate ended needs a repair issue"
     # Nothing was measured after the end, so nothing is removed and no "moved" issue appears.
@@ -213,7 +220,7 @@ async def test_mandate_removed_during_backfill_and_finished_between_polls(
     # importing exactly.
     for _ in range(3):
         advance(freezer, stand_in, DAY)
-        await _poll(hass, coordinator)
+        await _poll(hass, freezer, stand_in, coordinator)
     final = await _exact_all(hass, stand_in, coordinator, [EAN_DIGITAL, EAN_AMR_PV])
     for stat_id, count in final.items():
         if stat_id.startswith(f"{DOMAIN}:{EAN_DIGITAL}_"):
@@ -227,7 +234,7 @@ async def test_mandate_removed_during_backfill_and_finished_between_polls(
     assert registry.async_get_issue(DOMAIN, f"mandate_missing_{entry_id}_{EAN_AMR_PV}")
     advance(freezer, stand_in, DAY)
     stand_in.sandbox.stats.reset()
-    await _poll(hass, coordinator)
+    await _poll(hass, freezer, stand_in, coordinator)
     asked = {record.path for record in stand_in.sandbox.stats.history}
     assert not any(EAN_AMR_PV in path for path in asked)
     assert any(EAN_DIGITAL in path for path in asked)

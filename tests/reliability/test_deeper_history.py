@@ -22,6 +22,7 @@ from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox.config import ENERGY_PATH
 from fluvius_sandbox.timeutil import parse_iso_datetime
+from tests.helpers import async_wait_backfill
 
 from .conftest import (
     EAN_AMR_PV,
@@ -100,7 +101,7 @@ async def test_deeper_history_is_added_in_front(
         assert await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done()
         coordinator = entry.runtime_data.coordinator
-        await coordinator.async_wait_backfill()
+        await async_wait_backfill(coordinator)
         await async_wait_recording_done(hass)
 
         # Only days before the old window were asked for, and every meter got its older days.
@@ -134,7 +135,7 @@ async def test_deeper_history_is_added_in_front(
         assert await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done()
         coordinator = entry.runtime_data.coordinator
-        await coordinator.async_wait_backfill()
+        await async_wait_backfill(coordinator)
         await async_wait_recording_done(hass)
         assert asked == []
         assert await _exact(hass, coordinator, stand) == deep_rows

@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from fluvius_sandbox.config import ENERGY_PATH
 from fluvius_sandbox.eans import ADDENDUM_ROWS, parse_mock_ean
+from tests.helpers import async_fire_poll, async_wait_backfill
 
 from .conftest import (
     NOW,
@@ -80,7 +81,7 @@ async def test_every_kind_is_exact_after_restarts_polls_and_revisions(
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
         coordinator: FluviusCoordinator = entry.runtime_data.coordinator
-        await coordinator.async_wait_backfill()
+        await async_wait_backfill(coordinator)
         await async_wait_recording_done(hass)
         backfilled = await _exact_all(hass, stand, coordinator)
 
@@ -90,8 +91,8 @@ async def test_every_kind_is_exact_after_restarts_polls_and_revisions(
                 assert await hass.config_entries.async_reload(entry.entry_id)
                 await hass.async_block_till_done()
                 coordinator = entry.runtime_data.coordinator
-                await coordinator.async_wait_backfill()
-            await coordinator.async_poll_now()
+                await async_wait_backfill(coordinator)
+            await async_fire_poll(hass, freezer, coordinator, stand)
             await async_wait_recording_done(hass)
             assert coordinator.last_update_success, coordinator.last_exception
         polled = await _exact_all(hass, stand, coordinator)

@@ -35,6 +35,7 @@ from custom_components.fluvius.helpers import create_client
 from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox import FaultRule
 from fluvius_sandbox.config import ENERGY_PATH
+from tests.helpers import async_fire_poll
 
 from .conftest import (
     EAN_DIGITAL,
@@ -176,10 +177,15 @@ async def _poll_runs(
 
 
 async def _exact_now(
-    hass: HomeAssistant, stand: StandIn, coordinator: FluviusCoordinator, ean: str = EAN_DIGITAL
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    stand: StandIn,
+    coordinator: FluviusCoordinator,
+    ean: str = EAN_DIGITAL,
 ) -> None:
-    """After one more poll, every statistic equals the truth from the history's start on."""
-    await coordinator.async_poll_now()
+    """After one more daily poll, every statistic equals the truth from the history's start
+    on."""
+    await async_fire_poll(hass, freezer, coordinator, stand)
     await hass.async_block_till_done(wait_background_tasks=True)
     await async_wait_recording_done(hass)
     assert coordinator.last_update_success, coordinator.last_exception
@@ -237,7 +243,7 @@ async def test_stopped_two_days_before_the_first_chunk(
     assert state.attributes["history_start"] == cursor.backfill_from.isoformat()
     assert state.attributes["hours_not_fetched"] == round(cursor.lost_hours, 2)
     await _poll_runs(hass, freezer, stand, coordinator)
-    await _exact_now(hass, stand, coordinator, EAN_DAILY)
+    await _exact_now(hass, freezer, stand, coordinator, EAN_DAILY)
 
 
 async def test_a_45_day_outage_in_the_middle_of_the_backfill(
@@ -261,7 +267,7 @@ async def test_a_45_day_outage_in_the_middle_of_the_backfill(
     await _pass(hass, freezer, stand, DAY, until=_done(coordinator))
     assert cursor.backfill_done
     await _poll_runs(hass, freezer, stand, coordinator)
-    await _exact_now(hass, stand, coordinator)
+    await _exact_now(hass, freezer, stand, coordinator)
 
 
 async def test_a_3_day_quota(
@@ -290,7 +296,7 @@ async def test_a_3_day_quota(
     assert cursor.lost and cursor.lost[0][0] == first_start
     assert cursor.lost_hours >= 24
     await _poll_runs(hass, freezer, stand, coordinator)
-    await _exact_now(hass, stand, coordinator, EAN_DAILY)
+    await _exact_now(hass, freezer, stand, coordinator, EAN_DAILY)
 
 
 async def test_one_chunk_refused_for_good(
@@ -346,7 +352,7 @@ async def test_one_chunk_refused_for_good(
     await _poll_runs(hass, freezer, stand, coordinator)
     assert cursor.skipped == []
     assert _issue(hass, coordinator) is None
-    await _exact_now(hass, stand, coordinator)
+    await _exact_now(hass, freezer, stand, coordinator)
 
 
 async def test_60_consecutive_failures(
@@ -374,7 +380,7 @@ async def test_60_consecutive_failures(
     await _pass(hass, freezer, stand, 2 * HOUR, until=_done(coordinator))
     assert cursor.backfill_done
     await _poll_runs(hass, freezer, stand, coordinator)
-    await _exact_now(hass, stand, coordinator)
+    await _exact_now(hass, freezer, stand, coordinator)
 
 
 async def test_no_retry_timer_outlives_an_unload(
@@ -392,10 +398,10 @@ async def test_no_retry_timer_outlives_an_unload(
     await hass.async_block_till_done(wait_background_tasks=True)
     new: FluviusCoordinator = entry.runtime_data.coordinator
     assert new is not coordinator
-    old_task = coordinator.backfill_task
+    old_task = coordinator.backfill.task
     stand.sandbox.faults.remove(outage)
     await _pass(hass, freezer, stand, 10 * timedelta(minutes=1), step=timedelta(minutes=1))
-    assert coordinator.backfill_task is old_task  # the old one never started again
+    assert coordinator.backfill.task is old_task  # the old one never started again
     assert new.cursors.get(EAN_DIGITAL).backfill_done
     assert await hass.config_entries.async_unload(entry.entry_id)
 
@@ -424,7 +430,7 @@ async def test_a_day_the_polls_get_refused_for_good(
     await _poll_runs(hass, freezer, stand, coordinator)
     assert cursor.skipped == []
     assert _issue(hass, coordinator) is None
-    await _exact_now(hass, stand, coordinator)
+    await _exact_now(hass, freezer, stand, coordinator)
 
 
 async def test_insert_time_answers_refused_for_good(
@@ -455,7 +461,7 @@ async def test_insert_time_answers_refused_for_good(
     before = refuse.refused
     await _poll_runs(hass, freezer, stand, coordinator)
     assert refuse.refused == before
-    await _exact_now(hass, stand, coordinator)
+    await _exact_now(hass, freezer, stand, coordinator)
 
 
 async def test_a_revision_beyond_the_reach_is_left_out(

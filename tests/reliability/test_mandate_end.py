@@ -23,6 +23,7 @@ from custom_components.fluvius.const import DOMAIN
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.cursors import CursorStore
 from custom_components.fluvius.mandates import choose_mandates
+from tests.helpers import async_fire_poll, async_wait_backfill
 
 from .conftest import (
     EAN_AMR_PV,
@@ -46,11 +47,14 @@ def _short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _poll_asks(
-    hass: HomeAssistant, stand: StandIn, coordinator: FluviusCoordinator
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    stand: StandIn,
+    coordinator: FluviusCoordinator,
 ) -> set[str]:
-    """One poll; the EANs it asked GET Energy for."""
+    """The next daily poll (now, if it is due); the EANs it asked GET Energy for."""
     stand.sandbox.stats.reset()
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     await async_wait_recording_done(hass)
     assert coordinator.last_update_success, coordinator.last_exception
     paths = [r.path for r in stand.sandbox.stats.history if r.endpoint == "energy"]
@@ -72,7 +76,7 @@ async def test_polls_stop_after_mandate_expiry(
     asked: list[bool] = []
     for _ in range(8):
         advance(freezer, stand_in, DAY)
-        eans = await _poll_asks(hass, stand_in, coordinator)
+        eans = await _poll_asks(hass, freezer, stand_in, coordinator)
         assert EAN_GAS in eans  # the other meter goes on
         asked.append(EAN_DIGITAL in eans)
     # Polls at 09:00 UTC from 20 November: before the expiry, then while now < expiry + grace.
@@ -109,14 +113,16 @@ async def test_finished_without_period_end_stops_after_grace_from_first_sight(
     registry = ir.async_get(hass)
 
     advance(freezer, stand_in, DAY)
-    assert await _poll_asks(hass, stand_in, coordinator) == {EAN_DIGITAL, EAN_GAS, EAN_AMR_PV}
+    asked = await _poll_asks(hass, freezer, stand_in, coordinator)
+    assert asked == {EAN_DIGITAL, EAN_GAS, EAN_AMR_PV}
 
     # The grid user ends the digital meter's mandate; Fluvius sets no end to its data period.
     assert stand_in.sandbox.revoke_mandate(EAN_DIGITAL, status="Finished") == 1
     assert stand_in.sandbox.set_data_period_to(EAN_DIGITAL, None) == 1
     advance(freezer, stand_in, DAY)
     first_seen = stand_in.sandbox.now()
-    assert await _poll_asks(hass, stand_in, coordinator) == {EAN_DIGITAL, EAN_GAS, EAN_AMR_PV}
+    asked = await _poll_asks(hass, freezer, stand_in, coordinator)
+    assert asked == {EAN_DIGITAL, EAN_GAS, EAN_AMR_PV}
     missing = f"mandate_missing_{entry.entry_id}_"
     assert registry.async_get_issue(DOMAIN, missing + EAN_DIGITAL) is not None
     assert registry.async_get_issue(DOMAIN, missing + EAN_AMR_PV) is None
@@ -129,15 +135,15 @@ async def test_finished_without_period_end_stops_after_grace_from_first_sight(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     coordinator = entry.runtime_data.coordinator
-    await coordinator.async_wait_backfill()
+    await async_wait_backfill(coordinator)
     assert coordinator.cursors.get(EAN_DIGITAL).ended_seen == first_seen
     # The history-only meter's grace (3 days from the set-up) is over.
-    assert await _poll_asks(hass, stand_in, coordinator) == {EAN_DIGITAL, EAN_GAS}
+    assert await _poll_asks(hass, freezer, stand_in, coordinator) == {EAN_DIGITAL, EAN_GAS}
     advance(freezer, stand_in, DAY)
-    assert await _poll_asks(hass, stand_in, coordinator) == {EAN_DIGITAL, EAN_GAS}
+    assert await _poll_asks(hass, freezer, stand_in, coordinator) == {EAN_DIGITAL, EAN_GAS}
     for _ in range(3):  # first seen + 3 days: over
         advance(freezer, stand_in, DAY)
-        assert await _poll_asks(hass, stand_in, coordinator) == {EAN_GAS}
+        assert await _poll_asks(hass, freezer, stand_in, coordinator) == {EAN_GAS}
     assert registry.async_get_issue(DOMAIN, missing + EAN_DIGITAL) is not None
     start = coordinator.cursors.get(EAN_GAS).backfill_from
     assert start is not None

@@ -102,7 +102,7 @@ async def test_the_last_month_of_every_meter_comes_first(
             assert coordinator.data.meters[ean].last_day, ean  # the sensors' last day
 
         release.set()
-        backfill = coordinator.backfill_task
+        backfill = coordinator.backfill.task
         assert backfill is not None
         await asyncio.shield(backfill)
         await async_wait_recording_done(hass)

@@ -53,6 +53,7 @@ from custom_components.fluvius.const import (
 )
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from fluvius_sandbox import SandboxCredentials
+from tests.helpers import async_fire_poll, async_wait_backfill
 
 from .conftest import (
     EAN_DIGITAL,
@@ -76,7 +77,6 @@ CREDENTIALS = SandboxCredentials(
     subscription_key=SUBSCRIPTION_KEY,
 )
 EANS = [EAN_DIGITAL, EAN_GAS]
-HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
 
@@ -334,35 +334,30 @@ async def _life_cycle(
 
     # --- set-up and backfill ---------------------------------------------------------------
     coordinator: FluviusCoordinator = entry.runtime_data.coordinator
-    await coordinator.async_wait_backfill()
+    await async_wait_backfill(coordinator)
     await async_wait_recording_done(hass)
     assert all(coordinator.cursors.get(ean).backfill_done for ean in EANS)
     assert coordinator.cursors.get(EAN_DIGITAL).rows_written > 0
 
-    # --- a daily poll, then one with a malformed answer ------------------------------------
+    # --- the daily polls (each the next one the entry scheduled): one with a malformed answer
     advance(freezer, stand, DAY)
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     assert coordinator.last_update_success, coordinator.last_exception
-    advance(freezer, stand, HOUR)
     sandbox.faults.add("malformed", next=1, endpoints="energy")
-    await coordinator.async_poll_now()
-    # (The entry's own daily timer may poll again right after: only the fault is checked.)
+    await async_fire_poll(hass, freezer, coordinator, stand)
     assert sandbox.stats.faults["malformed"] == 1
 
     # --- every token expires: a 401, one renewal, the poll goes on -------------------------
-    advance(freezer, stand, HOUR)
     before = len(issued)
     sandbox.expire_tokens()
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     assert coordinator.last_update_success, coordinator.last_exception
     assert len(issued) == before + 1
 
     # --- the secret is revoked at the identity provider: reauth with a new one -------------
-    advance(freezer, stand, HOUR)
     sandbox.clients[CREDENTIALS.client_id] = replace(CREDENTIALS, client_secret=NEW_CLIENT_SECRET)
     sandbox.expire_tokens()
-    await coordinator.async_poll_now()
-    await hass.async_block_till_done()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     flows = [
         flow
         for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -384,13 +379,12 @@ async def _life_cycle(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     coordinator = entry.runtime_data.coordinator
-    await coordinator.async_wait_backfill()
+    await async_wait_backfill(coordinator)
 
     # --- repairs: a data period moved back, a mandate removed, the fix flow ----------------
     sandbox.set_data_period_to(EAN_DIGITAL, NOW - timedelta(days=2))
     sandbox.revoke_mandate(EAN_GAS)
-    advance(freezer, stand, HOUR)
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     await async_wait_recording_done(hass)
     assert coordinator.last_update_success, coordinator.last_exception
     issue_id = f"mandate_missing_{entry.entry_id}_{EAN_GAS}"
@@ -402,7 +396,7 @@ async def _life_cycle(
     await hass.async_block_till_done()
     assert entry.options[CONF_EANS] == [EAN_DIGITAL]
     assert entry.state is ConfigEntryState.LOADED
-    await entry.runtime_data.coordinator.async_wait_backfill()
+    await async_wait_backfill(entry.runtime_data.coordinator)
     await async_wait_recording_done(hass)
 
     # --- the diagnostics download ----------------------------------------------------------

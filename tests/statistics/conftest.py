@@ -35,6 +35,7 @@ from custom_components.fluvius.api import FluviusClient
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from fluvius_sandbox.timeutil import parse_api_datetime
 from tests.ha_snapshot import SnapshotExtension
+from tests.helpers import async_wait_backfill
 from tests.standin import (
     BOTH_LAYOUTS,
     StandIn,
@@ -134,7 +135,7 @@ async def start_entry(
     assert entry.state is ConfigEntryState.LOADED
     coordinator: FluviusCoordinator = entry.runtime_data.coordinator
     if wait:
-        await coordinator.async_wait_backfill()
+        await async_wait_backfill(coordinator)
         await async_wait_recording_done(hass)
     return coordinator
 

@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.series import statistic_id
+from tests.helpers import async_fire_poll
 from tests.standin import StandIn, advance
 
 from .conftest import BOTH_LAYOUTS, Setup, energy_calls, utc
@@ -55,7 +56,7 @@ async def test_backfill_then_poll(
     # Two daily polls: each adds the days that arrived; sums stay exact.
     for _ in range(2):
         advance(freezer, stand, timedelta(days=1))
-        await coordinator.async_poll_now()
+        await async_fire_poll(hass, freezer, coordinator, stand)
         assert coordinator.last_update_success
     polls = [call for call in energy_calls(stand) if call.period_type == "insertTime"]
     assert len(polls) >= 2

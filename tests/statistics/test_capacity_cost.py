@@ -26,6 +26,7 @@ from custom_components.fluvius.const import (
     TIMEZONE,
 )
 from custom_components.fluvius.series import statistic_id
+from tests.helpers import async_wait_backfill
 from tests.standin import StandIn, read_rows
 
 from .conftest import Setup
@@ -142,7 +143,7 @@ async def test_capacity_cost_sensors_and_statistic(
     )
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    await entry.runtime_data.coordinator.async_wait_backfill()
+    await async_wait_backfill(entry.runtime_data.coordinator)
     await async_wait_recording_done(hass)
     without_vat = _expected_costs(peaks, vat=0.0)
     rows = await read_rows(hass, COST_ID)
@@ -157,7 +158,7 @@ async def test_capacity_cost_sensors_and_statistic(
     hass.config_entries.async_update_entry(entry, options=options)
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    await entry.runtime_data.coordinator.async_wait_backfill()
+    await async_wait_backfill(entry.runtime_data.coordinator)
     await async_wait_recording_done(hass)
     assert _cost_entity(hass, "capacity_cost_projected") is None
     assert _cost_entity(hass, "capacity_cost_month") is None

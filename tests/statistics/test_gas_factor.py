@@ -28,6 +28,7 @@ from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.gas_factor import gas_month_span
 from custom_components.fluvius.series import statistic_id
 from fluvius_sandbox.config import ENERGY_PATH
+from tests.helpers import async_fire_poll
 from tests.standin import StandIn, advance, assert_exact, start_stand_in
 
 from .conftest import energy_calls, make_entry, start_entry, stop_entry
@@ -105,7 +106,7 @@ async def _poll_days(
 ) -> None:
     for _ in range(days):
         advance(freezer, stand, DAY)
-        await coordinator.async_poll_now()
+        await async_fire_poll(hass, freezer, coordinator, stand)
         await async_wait_recording_done(hass)
         assert coordinator.last_update_success, coordinator.last_exception
 

@@ -17,6 +17,7 @@ from custom_components.fluvius.cursors import CursorStore
 from custom_components.fluvius.series import statistic_id
 from custom_components.fluvius.statistics import async_statistic_ids_for
 from fluvius_sandbox.timeutil import local_midnight
+from tests.helpers import async_fire_poll
 from tests.standin import StandIn, advance
 
 from .conftest import BOTH_LAYOUTS, Setup, energy_calls, make_entry, start_entry, stop_entry, utc
@@ -68,10 +69,7 @@ async def test_data_period_end_moved_into_the_past(
     assert stand.sandbox.set_data_period_to(DIGITAL_QH, cut) == 1  # 5 Feb 13:00 local
     advance(freezer, stand, timedelta(days=1))
     with patch("custom_components.fluvius.mandate_sync.async_set_data_period_moved") as moved:
-        await coordinator.async_poll_now()
-        # The day the clock moved on also started the entry's own daily poll: it ends here
-        # too (not while the recorder stops), and finds nothing left to remove.
-        await hass.async_block_till_done()
+        await async_fire_poll(hass, freezer, coordinator, stand)
     moved.assert_called_once()
     assert moved.call_args.args[2:] == (
         DIGITAL_QH,
@@ -96,12 +94,12 @@ async def test_poll_errors(
     the other EAN goes on; 401 -> reauth."""
     coordinator = await setup([DIGITAL_QH, AMR_SUB], backfill_days=2)
     before = coordinator.cursors.get(DIGITAL_QH).last_insert_poll
-    advance(freezer, stand, timedelta(hours=1))
     sandbox = stand.sandbox
 
+    # Each step is the next poll the coordinator scheduled (after a failure: its retry).
     # 429 on every GET Energy of one EAN (the client's retries included).
     rule = sandbox.faults.add("429", ean=DIGITAL_QH, retry_after=30)
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     assert rule.fired == 4  # the first attempt and three retries
     sandbox.faults.remove(rule)
     assert not coordinator.last_update_success
@@ -113,7 +111,7 @@ async def test_poll_errors(
 
     # The mandate of one EAN is removed: a repair issue; the poll itself succeeds.
     assert sandbox.revoke_mandate(AMR_SUB) == 1
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     assert coordinator.last_update_success
     issues = ir.async_get(hass).issues
     assert any(issue[0] == DOMAIN and AMR_SUB in issue[1] for issue in issues)
@@ -122,7 +120,7 @@ async def test_poll_errors(
     sandbox.add_mandate(AMR_SUB)
     sandbox.faults.add("404", ean=DIGITAL_QH, next=1)
     calls = len(energy_calls(stand))
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     assert coordinator.last_update_success
     assert any(c.status == 404 and c.ean == DIGITAL_QH for c in energy_calls(stand)[calls:])
 
@@ -130,7 +128,7 @@ async def test_poll_errors(
     credentials = sandbox.clients[stand.credentials.client_id]
     sandbox.clients[credentials.client_id] = replace(credentials, client_secret="rotated")
     sandbox.expire_tokens()
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     assert not coordinator.last_update_success
     # async_refresh hands ConfigEntryAuthFailed to the entry, which starts the reauth flow.
     assert isinstance(coordinator.last_exception, ConfigEntryAuthFailed)

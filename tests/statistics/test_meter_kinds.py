@@ -11,6 +11,7 @@ import pytest
 
 from custom_components.fluvius.const import TIMEZONE
 from custom_components.fluvius.series import statistic_id
+from tests.helpers import async_fire_poll
 from tests.standin import StandIn, advance, assert_exact
 
 from .conftest import BOTH_LAYOUTS, Setup, make_entry, start_entry, stop_entry
@@ -98,7 +99,7 @@ async def test_every_kind_matches_truth_across_autumn_dst(
     await stop_entry(hass, entry)
     advance(freezer, stand, timedelta(days=2))
     coordinator = await start_entry(hass, entry)
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     assert coordinator.last_update_success, coordinator.last_exception
     after = await _exact(hass, stand, starts, stand.sandbox.now())
     grown = [stat_id for stat_id, n in after.items() if n > counts.get(stat_id, 0)]

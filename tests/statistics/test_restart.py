@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.fluvius.api import FluviusClient
 from custom_components.fluvius.cursors import CursorStore
+from tests.helpers import async_wait_backfill
 from tests.standin import StandIn, advance, assert_exact
 
 from .conftest import energy_calls, make_entry, start_entry, stop_entry
@@ -67,8 +68,8 @@ async def test_restart_mid_backfill(
 
     coordinator = await start_entry(hass, entry, wait=False)
     with contextlib.suppress(asyncio.CancelledError):
-        await coordinator.async_wait_backfill()
-    assert coordinator.backfill_task is not None and coordinator.backfill_task.done()
+        await async_wait_backfill(coordinator)
+    assert coordinator.backfill.task is not None and coordinator.backfill.task.done()
     assert not all(coordinator.cursors.get(ean).backfill_done for ean in eans)
     await async_wait_recording_done(hass)
     await stop_entry(hass, entry)
@@ -124,7 +125,7 @@ async def test_server_error_pauses_backfill_cursor_unchanged(
     advance(freezer, stand, timedelta(minutes=1, seconds=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
-    await coordinator.async_wait_backfill()
+    await async_wait_backfill(coordinator)
     await async_wait_recording_done(hass)
     assert cursor.backfill_done
     assert cursor.backfill_from is not None and cursor.backfill_to is not None

@@ -15,6 +15,7 @@ from custom_components.fluvius.rows import rows_from_energy
 from custom_components.fluvius.series import statistic_id, statistic_metadata
 from custom_components.fluvius.statistics import async_import_rows, async_import_series
 from fluvius_sandbox.timeutil import local_midnight
+from tests.helpers import async_fire_poll
 from tests.standin import StandIn, advance
 
 from .conftest import BOTH_LAYOUTS, Setup, energy_calls, utc
@@ -45,7 +46,7 @@ async def test_revision_months_back_shifts_every_later_sum(
     calls_before = len(energy_calls(stand))
 
     advance(freezer, stand, timedelta(days=1))
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator, stand)
     assert coordinator.last_update_success
 
     end = stand.sandbox.now()
@@ -82,7 +83,7 @@ async def test_revision_months_back_shifts_every_later_sum(
 @pytest.mark.freeze_time("2025-05-10T09:30:00Z")
 @BOTH_LAYOUTS
 async def test_same_payload_twice_changes_nothing(
-    hass: HomeAssistant, setup: Setup, stand: StandIn
+    hass: HomeAssistant, setup: Setup, stand: StandIn, freezer: FrozenDateTimeFactory
 ) -> None:
     """Importing the same response again writes no row; overlapping polls neither."""
     coordinator = await setup([DIGITAL_QH], backfill_days=6)
@@ -106,12 +107,13 @@ async def test_same_payload_twice_changes_nothing(
     assert written
     assert set(written.values()) == {0}
 
-    # The same poll twice (the second window lies inside the first): nothing written.
-    await coordinator.async_poll_now()
+    # The same poll twice (the second window holds the first): nothing written. Between the
+    # two only Home Assistant's clock moves on: Fluvius has published nothing since.
+    await async_fire_poll(hass, freezer, coordinator, stand)
     rows_before = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))
     cursor.last_insert_poll = cursor.backfill_to
     total_before = cursor.rows_written
-    await coordinator.async_poll_now()
+    await async_fire_poll(hass, freezer, coordinator)
     assert cursor.rows_written == total_before
     assert await read_rows(hass, statistic_id(DIGITAL_QH, "offtake")) == rows_before
     await assert_matches_truth(
@@ -174,7 +176,7 @@ async def test_gaps_and_late_data(
 
     for _ in range(4):
         advance(freezer, stand, timedelta(days=1))
-        await coordinator.async_poll_now()
+        await async_fire_poll(hass, freezer, coordinator, stand)
         assert coordinator.last_update_success
     assert stand.sandbox.now() > arrives
     rows = await assert_matches_truth(
