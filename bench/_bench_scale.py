@@ -37,7 +37,8 @@ from custom_components.fluvius.const import (
     CONF_TOKEN_URL,
     DOMAIN,
 )
-from custom_components.fluvius.coordinator import MAX_CONCURRENT_REQUESTS, FluviusCoordinator
+from custom_components.fluvius.coordinator import FluviusCoordinator
+from custom_components.fluvius.energy_requests import MAX_CONCURRENT_REQUESTS
 from custom_components.fluvius.recorder_compat import async_wait_committed
 from tests.helpers import async_wait_backfill
 

@@ -30,27 +30,18 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api.errors import (
-    FluviusAuthError,
-    FluviusError,
-    FluviusForbiddenError,
-    FluviusNoMandateError,
-    FluviusSubscriptionKeyError,
-)
 from .api.models import DataServiceType, EnergyData, EnergyType, Mandate
 from .backfill import Backfill, update_failed
 from .capacity_cost import async_setup_capacity_cost
 from .const import DOMAIN, LOGGER, POLL_INTERVAL, RETRY_INTERVAL, TIMEZONE
 from .cursors import Cursors, CursorStore, EanCursor
-from .energy_requests import MAX_CONCURRENT_REQUESTS, EnergyClient, EnergyRequests
-from .helpers import auth_failed
+from .energy_requests import EnergyClient, EnergyRequests
 from .importer import async_import_response, async_last_day_values
-from .mandate_sync import async_sync_mandates
-from .mandates import finished_while_followed, meter_data_end, note_mandate, polled, selected_eans
+from .mandate_sync import MandateSync
+from .mandates import finished_while_followed, meter_data_end, note_mandate, selected_eans
 from .ownership import imported_elsewhere
 from .poll import MeterPoll
 from .prices import Prices
-from .repairs import async_set_mandate_missing
 from .state import FluviusState, MeterState, cursor_diagnostics, meter_states
 from .timeutil import GAS_DAY_START_HOUR, local_day
 
@@ -101,7 +92,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self.poll_minute = rng.randrange(*POLL_WINDOW)  # minute of the local day
         self.next_poll: datetime | None = None
         self._poll_due = False
-        self._mandates_unreadable = False  # logged once until GET Mandate answers again
         self._started = False
         self._unloaded = False
         self._poll_task: asyncio.Task[None] | None = None
@@ -112,6 +102,7 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self.imported_elsewhere = imported_elsewhere(hass, entry)
         self.backfill = Backfill(self, entry)
         self.meter_poll = MeterPoll(self)
+        self.mandate_sync = MandateSync(self)
         entry.async_on_unload(self._async_cancel_timers)
 
     # --- the EANs ----------------------------------------------------------------------------
@@ -227,51 +218,13 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
         self.backfill.resume()
 
     async def _async_poll(self) -> None:
-        """One insertTime poll per EAN, the mandate re-sync, then schedule the next poll."""
+        """The mandate re-sync, one poll per followed meter, then the next poll's time."""
         now = dt_util.utcnow()
         async with self.lock:
-            try:
-                await async_sync_mandates(self, now)
-            except FluviusAuthError as err:
-                raise auth_failed(err) from err
-            except FluviusError as err:
-                log = LOGGER.debug if self._mandates_unreadable else LOGGER.warning
-                self._mandates_unreadable = True
-                log("Could not re-read the mandates: %s", err.message)
-            else:
-                if self._mandates_unreadable:
-                    LOGGER.info("The mandates could be read again")
-                self._mandates_unreadable = False
-            failure: FluviusError | None = None
-            for ean in self.eans:
-                if not self._pollable(ean, now):
-                    continue
-                try:
-                    await self.meter_poll.async_poll(ean, now)
-                except (FluviusNoMandateError, FluviusForbiddenError) as err:
-                    if isinstance(err, FluviusSubscriptionKeyError):
-                        raise auth_failed(err) from err
-                    if self._past_end(ean, now):
-                        # Expired or ended: Fluvius releases nothing more, as its own issue
-                        # (mandate_expired, mandate_missing) already says.
-                        LOGGER.debug("No more data for %s after its end: %s", ean, err.message)
-                        continue
-                    async_set_mandate_missing(self.hass, self.config_entry, ean, True)
-                except FluviusAuthError as err:
-                    raise auth_failed(err) from err
-                except FluviusError as err:
-                    LOGGER.debug("Poll of %s failed: %s", ean, err.message)
-                    failure = failure or err
-                else:
-                    async_set_mandate_missing(
-                        self.hass, self.config_entry, ean, self.mandate_ended(ean)
-                    )
+            await self.mandate_sync.async_run(now)
+            failure = await self.meter_poll.async_poll_all(now)
             await self.store.async_save(self.cursors)
-        incomplete = any(
-            self.meter_poll.yesterday_incomplete(ean, now)
-            for ean in self.eans
-            if self._pollable(ean, now)
-        )
+        incomplete = self.meter_poll.any_incomplete(now)
         self._schedule_poll(now, retry=failure is not None or incomplete)
         if failure is not None:
             raise update_failed(failure) from failure
@@ -279,13 +232,6 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
     def data_end(self, ean: str, now: datetime) -> datetime | None:
         """When the meter's data ends (data period, expiry, first seen ended), if it does."""
         return meter_data_end(self.mandates.get(ean), self.cursors.get(ean), now)
-
-    def _pollable(self, ean: str, now: datetime) -> bool:
-        return polled(self.mandates.get(ean), self.cursors.get(ean), now)
-
-    def _past_end(self, ean: str, now: datetime) -> bool:
-        end = self.data_end(ean, now)
-        return end is not None and end <= now
 
     def mandate_ended(self, ean: str) -> bool:
         """Whether the meter's mandate ended (Finished) while we were following it."""
@@ -350,13 +296,3 @@ class FluviusCoordinator(DataUpdateCoordinator[FluviusState]):
             "rows_written_since_start": dict(sorted(self._rows_written.items())),
         }
 
-
-__all__ = [
-    "MAX_CONCURRENT_REQUESTS",
-    "EnergyClient",
-    "FluviusConfigEntry",
-    "FluviusCoordinator",
-    "FluviusData",
-    "FluviusState",
-    "MeterState",
-]

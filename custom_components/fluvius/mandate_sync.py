@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from .api.errors import FluviusAuthError, FluviusError
 from .api.models import PeriodType
 from .const import LOGGER
 from .cursors import EanCursor
+from .helpers import auth_failed
 from .importer import async_purge_after
 from .mandates import choose_mandates, note_mandate
 from .repairs import (
@@ -25,6 +27,29 @@ from .timeutil import floor_local_midnight
 
 if TYPE_CHECKING:
     from .coordinator import FluviusCoordinator, FluviusData
+
+
+class MandateSync:
+    """The daily re-read of one coordinator's mandates; a failure is logged once (warning)
+    until GET Mandate answers again (info), and never stops the poll."""
+
+    def __init__(self, coordinator: FluviusCoordinator) -> None:
+        self._c = coordinator
+        self._unreadable = False
+
+    async def async_run(self, now: datetime) -> None:
+        try:
+            await async_sync_mandates(self._c, now)
+        except FluviusAuthError as err:
+            raise auth_failed(err) from err
+        except FluviusError as err:
+            log = LOGGER.debug if self._unreadable else LOGGER.warning
+            self._unreadable = True
+            log("Could not re-read the mandates: %s", err.message)
+        else:
+            if self._unreadable:
+                LOGGER.info("The mandates could be read again")
+            self._unreadable = False
 
 
 async def async_sync_mandates(coordinator: FluviusCoordinator, now: datetime) -> None:

@@ -15,12 +15,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from .api.errors import FluviusError
+from .api.errors import (
+    FluviusAuthError,
+    FluviusError,
+    FluviusForbiddenError,
+    FluviusNoMandateError,
+    FluviusSubscriptionKeyError,
+)
 from .api.models import PeriodType
 from .backfill_policy import REFUSALS_BEFORE_SKIP
 from .const import LOGGER, POLL_INTERVAL
 from .cursors import EanCursor
 from .gas_factor import gas_month_span, mark_reread, months_to_reread
+from .helpers import auth_failed
+from .mandates import polled
+from .repairs import async_set_mandate_missing
 from .timeutil import day_boundary, day_runs, days_in, days_touched, floor_local_midnight
 
 if TYPE_CHECKING:
@@ -36,6 +45,50 @@ class MeterPoll:
 
     def __init__(self, coordinator: FluviusCoordinator) -> None:
         self._c = coordinator
+
+    def _pollable(self, ean: str, now: datetime) -> bool:
+        return polled(self._c.mandates.get(ean), self._c.cursors.get(ean), now)
+
+    def _past_end(self, ean: str, now: datetime) -> bool:
+        end = self._c.data_end(ean, now)
+        return end is not None and end <= now
+
+    async def async_poll_all(self, now: datetime) -> FluviusError | None:
+        """Poll every followed meter that is still polled; the first failure, if any (the
+        others go on). Refused credentials stop the poll for reauth."""
+        coordinator = self._c
+        hass, entry = coordinator.hass, coordinator.config_entry
+        failure: FluviusError | None = None
+        for ean in coordinator.eans:
+            if not self._pollable(ean, now):
+                continue
+            try:
+                await self.async_poll(ean, now)
+            except (FluviusNoMandateError, FluviusForbiddenError) as err:
+                if isinstance(err, FluviusSubscriptionKeyError):
+                    raise auth_failed(err) from err
+                if self._past_end(ean, now):
+                    # Expired or ended: Fluvius releases nothing more, as its own issue
+                    # (mandate_expired, mandate_missing) already says.
+                    LOGGER.debug("No more data for %s after its end: %s", ean, err.message)
+                    continue
+                async_set_mandate_missing(hass, entry, ean, True)
+            except FluviusAuthError as err:
+                raise auth_failed(err) from err
+            except FluviusError as err:
+                LOGGER.debug("Poll of %s failed: %s", ean, err.message)
+                failure = failure or err
+            else:
+                async_set_mandate_missing(hass, entry, ean, coordinator.mandate_ended(ean))
+        return failure
+
+    def any_incomplete(self, now: datetime) -> bool:
+        """Whether a polled meter's yesterday is not all there yet (a retry follows)."""
+        return any(
+            self.yesterday_incomplete(ean, now)
+            for ean in self._c.eans
+            if self._pollable(ean, now)
+        )
 
     def yesterday_incomplete(self, ean: str, now: datetime) -> bool:
         """Whether yesterday (and what came before) is not all there yet."""

@@ -19,7 +19,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.fluvius import backfill as backfill_module
 from custom_components.fluvius.api.models import EnergyData, PeriodType
 from custom_components.fluvius.const import DOMAIN
-from custom_components.fluvius.coordinator import MAX_CONCURRENT_REQUESTS, FluviusCoordinator
+from custom_components.fluvius.coordinator import FluviusCoordinator
+from custom_components.fluvius.energy_requests import MAX_CONCURRENT_REQUESTS
 from fluvius_sandbox.config import ENERGY_PATH
 
 from .conftest import (
