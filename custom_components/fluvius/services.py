@@ -27,7 +27,7 @@ from homeassistant.util import dt as dt_util
 
 from .api.errors import FluviusAuthError, FluviusError, FluviusSubscriptionKeyError
 from .api.models import PeriodType
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER, TIMEZONE
 from .cursors import CursorStore
 from .helpers import error_key
 from .mandates import selected_eans
@@ -198,7 +198,7 @@ async def _async_import_history(hass: HomeAssistant, call: ServiceCall) -> None:
             "action_range_out_of_reach",
             start=str(first),
             end=str(last),
-            reach=str(dt_util.as_local(reach).date()),
+            reach=str(reach.astimezone(TIMEZONE).date()),
         )
     for target, ean, start, end in windows:
         coordinator = target.coordinator
