@@ -107,7 +107,9 @@ def _targets(hass: HomeAssistant, call: ServiceCall) -> list[Target]:
     if (entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
         entry = _loaded_entry(hass, entry_id)
         if ean is None:
-            return [Target(entry, list(entry.runtime_data.coordinator.eans))]
+            if not (eans := list(entry.runtime_data.coordinator.eans)):
+                raise _invalid("action_no_meter")
+            return [Target(entry, eans)]
         _check_meter(entry, ean)
         return [Target(entry, [ean])]
     loaded: list[FluviusConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)

@@ -3,16 +3,18 @@ domain, fields and selectors from services.yaml, names and descriptions translat
 
 from __future__ import annotations
 
+from datetime import date
 import json
 from pathlib import Path
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.fluvius.const import DOMAIN
+from custom_components.fluvius.const import CONF_EANS, DOMAIN
 
 TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / "fluvius" / "translations"
 FIELDS = {
@@ -58,3 +60,33 @@ def test_every_field_is_translated(language: str) -> None:
         "services"
     ]
     assert {action: set(services[action]["fields"]) for action in services} == FIELDS
+
+
+async def test_an_entry_without_meters_or_not_loaded_is_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Nothing to act on is said, not silently ignored (and never a crash)."""
+    hass.config_entries.async_update_entry(init_integration, options={CONF_EANS: []})
+    await hass.async_block_till_done()
+    period = {"start": date(2026, 11, 1), "end": date(2026, 11, 2)}
+    for action, data in (("import_history", period), ("clear_statistics", {})):
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(
+                DOMAIN,
+                action,
+                {"config_entry_id": init_integration.entry_id, **data},
+                blocking=True,
+            )
+        assert err.value.translation_key == "action_no_meter"
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(DOMAIN, action, data, blocking=True)
+        assert err.value.translation_key == "action_no_meter"
+
+    stopped = MockConfigEntry(domain=DOMAIN, title="Fluvius stopped", unique_id="stopped")
+    stopped.add_to_hass(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "clear_statistics", {"config_entry_id": stopped.entry_id}, blocking=True
+        )
+    assert err.value.translation_key == "action_entry_not_loaded"
+    assert err.value.translation_placeholders == {"title": "Fluvius stopped"}
