@@ -5,7 +5,8 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .api.errors import FluviusAuthError, FluviusError, FluviusSubscriptionKeyError
@@ -21,9 +22,17 @@ from .ownership import (
     selected_elsewhere,
 )
 from .repairs import async_delete_entry_issues, async_update_mandate_issues
+from .services import async_setup_services
 from .statistics import async_clear_entry_statistics
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once for the domain, whatever the number of entries."""
+    async_setup_services(hass)
+    return True
 
 
 def _not_ready(err: FluviusError) -> ConfigEntryNotReady:
