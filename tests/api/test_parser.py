@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from custom_components.fluvius.api import parse_timestamp
 from custom_components.fluvius.api.errors import FluviusPayloadError
+from custom_components.fluvius.api.mandate_parser import parse_mandates, parse_mock_mandate
 from custom_components.fluvius.api.models import (
     DataServiceType,
     Direction,
@@ -29,12 +31,7 @@ from custom_components.fluvius.api.models import (
     Unit,
     ValidationState,
 )
-from custom_components.fluvius.api.parser import (
-    parse_energy,
-    parse_mandates,
-    parse_mock_mandate,
-    parse_timestamp,
-)
+from custom_components.fluvius.api.parser import parse_energy
 
 from .conftest import load_fixture
 

@@ -11,7 +11,8 @@ import pytest
 
 from custom_components.fluvius.api.errors import FluviusPayloadError
 from custom_components.fluvius.api.models import Resolution, active_series
-from custom_components.fluvius.api.parser import MAX_GAS_FLOW_M3H, MAX_POWER_KW, parse_energy
+from custom_components.fluvius.api.parser import parse_energy
+from custom_components.fluvius.api.plausibility import MAX_GAS_FLOW_M3H, MAX_POWER_KW
 
 EAN = "541441234567891234"
 T0 = datetime(2024, 9, 18, 22, 0, tzinfo=UTC)

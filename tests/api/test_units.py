@@ -278,7 +278,7 @@ def test_non_json_containers_are_refused() -> None:
 
 
 def test_the_careful_walk_accepts_what_is_valid() -> None:
-    from custom_components.fluvius.api.parser import _check_interval
+    from custom_components.fluvius.api._intervals import check_interval
 
     interval = {"start": "2024-09-18T22:00:00Z", "end": "2024-09-18T22:15:00Z"}
-    _check_interval(interval, "x")  # no measurements: nothing to complain about
+    check_interval(interval, "x")  # no measurements: nothing to complain about

@@ -19,13 +19,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.fluvius.api.errors import FluviusPayloadError
+from custom_components.fluvius.api.mandate_parser import parse_mandates
 from custom_components.fluvius.api.models import EnergyData, Unit
-from custom_components.fluvius.api.parser import (
-    MAX_GAS_FLOW_M3H,
-    MAX_POWER_KW,
-    parse_energy,
-    parse_mandates,
-)
+from custom_components.fluvius.api.parser import parse_energy
+from custom_components.fluvius.api.plausibility import MAX_GAS_FLOW_M3H, MAX_POWER_KW
 
 FIXTURES = Path(__file__).parent.parent / "api" / "fixtures"
 

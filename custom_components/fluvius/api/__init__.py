@@ -6,6 +6,7 @@ this package can be published on its own.
 
 from __future__ import annotations
 
+from ._json import parse_timestamp
 from .auth import AccessToken, Credentials, TokenManager
 from .client import FluviusClient
 from .ean import (
@@ -42,6 +43,7 @@ from .errors import (
     FluviusServerError,
     FluviusSubscriptionKeyError,
 )
+from .mandate_parser import parse_mandates, parse_mock_mandate
 from .models import (
     FINAL_STATES,
     ComplexEnergyType,
@@ -66,7 +68,7 @@ from .models import (
     Unit,
     ValidationState,
 )
-from .parser import parse_energy, parse_mandates, parse_mock_mandate, parse_timestamp
+from .parser import parse_energy
 from .periods import MAX_PERIOD, check_period, format_datetime, split_period
 from .retry import RetryPolicy, parse_retry_after
 

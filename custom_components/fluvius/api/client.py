@@ -59,6 +59,7 @@ from .errors import (
     FluviusServerError,
     FluviusSubscriptionKeyError,
 )
+from .mandate_parser import parse_mandates, parse_mock_mandate
 from .models import (
     ComplexEnergyType,
     DataServiceType,
@@ -70,7 +71,7 @@ from .models import (
     PeriodType,
     RenewalStatus,
 )
-from .parser import parse_energy, parse_mandates, parse_mock_mandate
+from .parser import parse_energy
 from .periods import BRUSSELS, MAX_PERIOD, check_period, format_datetime, split_period
 from .retry import RetryPolicy, parse_retry_after
 
