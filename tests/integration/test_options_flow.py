@@ -22,6 +22,7 @@ from custom_components.fluvius.const import (
     CONF_PRICE_GAS,
     CONF_PRICE_INJECTION,
     CONF_PRICE_NIGHT,
+    CONF_SUBMETER_REACTIVE,
 )
 
 from .conftest import EAN_AMR, EAN_ELECTRICITY, EAN_FINISHED, EAN_GAS
@@ -72,6 +73,7 @@ async def test_options_not_loaded(
         CONF_PRICE_DAY: 0.31,
         CONF_PRICE_NIGHT: 0.24,
         CONF_PRICE_INJECTION: 0.04,
+        CONF_SUBMETER_REACTIVE: True,  # kept
     }
     assert mock_client.get_mandates.await_count == 1
 
@@ -91,7 +93,11 @@ async def test_options_must_select_one_meter(
         result["flow_id"], {CONF_EANS: [EAN_GAS], CONF_BACKFILL_DAYS: 10}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert mock_config_entry.options == {CONF_EANS: [EAN_GAS], CONF_BACKFILL_DAYS: 10}
+    assert mock_config_entry.options == {
+        CONF_EANS: [EAN_GAS],
+        CONF_BACKFILL_DAYS: 10,
+        CONF_SUBMETER_REACTIVE: True,
+    }
 
 
 @pytest.mark.usefixtures("mock_setup_entry")
