@@ -10,7 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .api.errors import FluviusAuthError, FluviusError, FluviusSubscriptionKeyError
-from .const import DOMAIN
+from .const import CONF_SUBMETER_REACTIVE, DOMAIN
 from .coordinator import FluviusConfigEntry, FluviusCoordinator, FluviusData
 from .cursors import async_remove_cursor_store
 from .helpers import create_client, error_key
@@ -24,6 +24,7 @@ from .ownership import (
 from .repairs import async_delete_entry_issues, async_update_mandate_issues
 from .services import async_setup_services
 from .statistics import async_clear_entry_statistics
+from .submeter_reactive import async_reimport_if_turned_on
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -64,6 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
     async_remove_stale_devices(hass, entry)
     async_update_mandate_issues(hass, entry, raw_mandates, now)
 
+    await async_reimport_if_turned_on(hass, entry)
     mandates = choose_mandates(raw_mandates, now)
     coordinator = FluviusCoordinator(hass, entry, client, mandates)
     # One importer per EAN: say which meters an older entry imports; an entry that stopped
@@ -74,6 +76,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> b
     await coordinator.async_config_entry_first_refresh()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: FluviusConfigEntry) -> bool:
+    """1.1 -> 1.2: entries from before the ``submeter_reactive`` option keep importing the
+    submeters' reactive energy (new entries start without it)."""
+    if entry.version > 1:
+        return False  # a newer release's entry (downgrade)
+    if entry.minor_version < 2:
+        hass.config_entries.async_update_entry(
+            entry, options={CONF_SUBMETER_REACTIVE: True, **entry.options}, minor_version=2
+        )
     return True
 
 

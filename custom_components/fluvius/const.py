@@ -35,6 +35,12 @@ CONF_CAPACITY_TARIFF: Final = "capacity_tariff"
 CONF_AREA: Final = "area"  # a tariffs.NetworkArea value
 CONF_OWN_RATE: Final = "own_rate"  # EUR per kW per year, excl. VAT (AMR, medium voltage)
 CONF_VAT: Final = "vat"  # percent: 0, 6 or 21
+# Whether the submeters' reactive energy (kVArh) is imported; absent (entries from before the
+# option) means on. The main meter's reactive energy is always imported (billed on AMR).
+CONF_SUBMETER_REACTIVE: Final = "submeter_reactive"
+# Set by the options flow when the option is turned on: the next set-up imports the history of
+# the meters with submeters again, to bring their reactive energy in (then it is removed).
+CONF_SUBMETER_REACTIVE_PENDING: Final = "submeter_reactive_pending"
 
 DEFAULT_SCOPE: Final = ""
 MAX_BACKFILL_DAYS: Final = 3 * 365

@@ -156,6 +156,12 @@ class EanCursor:
         """``[start, end)`` is imported (its rows are committed)."""
         self.pending = _remove_span(self.pending, start, end)
 
+    def forget_window(self) -> None:
+        """Import the history again from scratch: the next backfill fixes a new window up to
+        then (the rows already stored are rewritten where they differ, else left alone)."""
+        self.backfill_from = self.backfill_to = None
+        self.pending = []
+
     def deepen(self, start: datetime) -> bool:
         """Ask for history from ``start`` on, before the window imported so far (if earlier).
 

@@ -32,6 +32,7 @@ from .statistics import (
     async_last_rows,
     last_complete_day,
 )
+from .submeter_reactive import drop_submeter_reactive, submeter_reactive
 from .timeutil import local_day, local_midnight, month_start
 
 # Per-day offtake maxima are kept for the capacity window (12 months) plus a margin for late
@@ -108,7 +109,8 @@ async def async_import_response(
 ) -> dict[str, int]:
     """Import one response: hourly statistics, monthly peaks, what we learn of the meter.
 
-    Returns the rows written per statistic id.
+    The submeters' reactive series are left out unless the ``submeter_reactive`` option is
+    on. Returns the rows written per statistic id.
     """
     learn_meter(cursor, data)
     cursor.missing_values += data.missing_values
@@ -116,6 +118,8 @@ async def async_import_response(
     rows, all_peaks = await hass.async_add_executor_job(
         rows_and_peaks, ean, data, hourly_access, prices
     )
+    if not submeter_reactive(options):
+        drop_submeter_reactive(rows, ean)
     series_by_ean: dict[str, set[str]] = {}
     for row_ean, series in rows:
         series_by_ean.setdefault(row_ean, set()).add(series)

@@ -34,8 +34,8 @@ from .const import CONF_EANS, DOMAIN, MANDATE_EXPIRY_WARNING, TIMEZONE
 from .tariffs import Rate
 
 if TYPE_CHECKING:
-    # Home Assistant 2026.x validates with probatio and aliases ``voluptuous`` to it; older
-    # versions (hacs.json allows 2025.11) use voluptuous itself. Same API.
+    # Newer Home Assistant releases validate with probatio and alias ``voluptuous`` to it;
+    # 2026.5 (hacs.json's minimum) still uses voluptuous itself. Same API.
     from homeassistant.components.repairs import RepairsFlowResult
     import probatio as vol
 else:

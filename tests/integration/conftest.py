@@ -29,6 +29,7 @@ from custom_components.fluvius.const import (
     CONF_EANS,
     CONF_ENVIRONMENT,
     CONF_SCOPE,
+    CONF_SUBMETER_REACTIVE,
     CONF_SUBSCRIPTION_KEY,
     CONF_TENANT_ID,
     DEFAULT_BACKFILL_DAYS,
@@ -143,8 +144,13 @@ def mock_config_entry() -> MockConfigEntry:
         title="Fluvius sandbox (0a1b***6789)",
         unique_id=f"sandbox_{CLIENT_ID}",
         data=dict(USER_INPUT),
-        options={CONF_EANS: [EAN_ELECTRICITY, EAN_GAS], CONF_BACKFILL_DAYS: DEFAULT_BACKFILL_DAYS},
+        options={
+            CONF_EANS: [EAN_ELECTRICITY, EAN_GAS],
+            CONF_BACKFILL_DAYS: DEFAULT_BACKFILL_DAYS,
+            CONF_SUBMETER_REACTIVE: True,
+        },
         entry_id="01JFLUVIUSENTRY000000000000",
+        minor_version=2,
     )
 
 

@@ -32,6 +32,7 @@ from custom_components.fluvius.const import (
     CONF_EANS,
     CONF_ENVIRONMENT,
     CONF_SCOPE,
+    CONF_SUBMETER_REACTIVE,
     CONF_SUBSCRIPTION_KEY,
     CONF_TENANT_ID,
     CONF_TOKEN_URL,
@@ -120,10 +121,13 @@ async def test_user_flow(hass: HomeAssistant, mock_client: MagicMock) -> None:
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Fluvius sandbox (0a1b***6789)"
     assert result["data"] == USER_INPUT
+    # A new entry leaves the submeters' reactive energy out (not billed); entry version 1.2.
     assert result["options"] == {
         CONF_EANS: [EAN_ELECTRICITY, EAN_GAS],
         CONF_BACKFILL_DAYS: DEFAULT_BACKFILL_DAYS,
+        CONF_SUBMETER_REACTIVE: False,
     }
+    assert (result["result"].version, result["result"].minor_version) == (1, 2)
     assert result["result"].unique_id == f"sandbox_{CLIENT_ID}"
     mock_client.get_mandates.assert_awaited_once()
 
@@ -510,7 +514,8 @@ async def test_reconfigure_custom_urls(hass: HomeAssistant, mock_client: MagicMo
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_BASE_URL] == "https://fluvius.example.com/v1"
-    assert entry.options == {CONF_EANS: [EAN_GAS]}
+    # An entry from before the option (1.1) keeps the submeters' reactive energy.
+    assert entry.options == {CONF_EANS: [EAN_GAS], CONF_SUBMETER_REACTIVE: True}
 
 
 async def test_flow_validation_uses_entry_data(hass: HomeAssistant, mock_client: MagicMock) -> None:

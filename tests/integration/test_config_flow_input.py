@@ -13,7 +13,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.fluvius.api.errors import FluviusAuthError, FluviusSubscriptionKeyError
-from custom_components.fluvius.config_flow import MAX_FIELD_LENGTH
 from custom_components.fluvius.const import (
     CONF_BACKFILL_DAYS,
     CONF_BASE_URL,
@@ -27,6 +26,7 @@ from custom_components.fluvius.const import (
     CONF_TOKEN_URL,
     DOMAIN,
 )
+from custom_components.fluvius.flow_validation import MAX_FIELD_LENGTH
 
 from .conftest import CLIENT_ID, EAN_ELECTRICITY, USER_INPUT
 

@@ -24,7 +24,7 @@ from custom_components.fluvius.api.errors import (
     FluviusSubscriptionKeyError,
 )
 from custom_components.fluvius.backfill import update_failed as _update_failed
-from custom_components.fluvius.config_flow import _FLOW_ERROR_KEYS
+from custom_components.fluvius.flow_validation import FLOW_ERROR_KEYS
 from custom_components.fluvius.helpers import auth_failed, error_key
 
 TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / "fluvius" / "translations"
@@ -75,7 +75,7 @@ def test_setup_and_update_share_translated_keys(err: FluviusError, key: str, lan
 @pytest.mark.parametrize(("err", "key"), TRANSIENT + CREDENTIALS)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_flow_errors_translated(err: BaseException, key: str, language: str) -> None:
-    flow_key = _FLOW_ERROR_KEYS.get(key, key)
+    flow_key = FLOW_ERROR_KEYS.get(key, key)
     assert _load(language)["config"]["error"][flow_key]
 
 

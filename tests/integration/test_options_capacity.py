@@ -16,6 +16,7 @@ from custom_components.fluvius.const import (
     CONF_CAPACITY_TARIFF,
     CONF_EANS,
     CONF_OWN_RATE,
+    CONF_SUBMETER_REACTIVE,
     CONF_VAT,
     DEFAULT_BACKFILL_DAYS,
     DOMAIN,
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.usefixtures("mock_setup_entry", "mock_client")
 METERS: dict[str, Any] = {
     CONF_EANS: [EAN_ELECTRICITY, EAN_GAS],
     CONF_BACKFILL_DAYS: DEFAULT_BACKFILL_DAYS,
+    CONF_SUBMETER_REACTIVE: True,
 }
 
 

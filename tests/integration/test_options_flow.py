@@ -22,6 +22,8 @@ from custom_components.fluvius.const import (
     CONF_PRICE_GAS,
     CONF_PRICE_INJECTION,
     CONF_PRICE_NIGHT,
+    CONF_SUBMETER_REACTIVE,
+    CONF_SUBMETER_REACTIVE_PENDING,
 )
 
 from .conftest import EAN_AMR, EAN_ELECTRICITY, EAN_FINISHED, EAN_GAS
@@ -72,6 +74,7 @@ async def test_options_not_loaded(
         CONF_PRICE_DAY: 0.31,
         CONF_PRICE_NIGHT: 0.24,
         CONF_PRICE_INJECTION: 0.04,
+        CONF_SUBMETER_REACTIVE: True,  # kept
     }
     assert mock_client.get_mandates.await_count == 1
 
@@ -91,7 +94,40 @@ async def test_options_must_select_one_meter(
         result["flow_id"], {CONF_EANS: [EAN_GAS], CONF_BACKFILL_DAYS: 10}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert mock_config_entry.options == {CONF_EANS: [EAN_GAS], CONF_BACKFILL_DAYS: 10}
+    assert mock_config_entry.options == {
+        CONF_EANS: [EAN_GAS],
+        CONF_BACKFILL_DAYS: 10,
+        CONF_SUBMETER_REACTIVE: True,
+    }
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+@pytest.mark.parametrize(
+    ("stored", "suggested"), [({}, True), ({CONF_SUBMETER_REACTIVE: False}, False)]
+)
+async def test_options_submeter_reactive(
+    hass: HomeAssistant,
+    mock_client: MagicMock,
+    mock_config_entry: MockConfigEntry,
+    stored: dict[str, Any],
+    suggested: bool,
+) -> None:
+    """The switch shows the entry's choice (none stored: on). Turning it off is saved as is;
+    turning it on also asks the next set-up to import the history again."""
+    options = {k: v for k, v in mock_config_entry.options.items() if k != CONF_SUBMETER_REACTIVE}
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(mock_config_entry, options={**options, **stored})
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    marker, _ = _field(result, CONF_SUBMETER_REACTIVE)
+    assert marker.description["suggested_value"] is suggested
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**options, CONF_SUBMETER_REACTIVE: not suggested}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    expected = {**options, CONF_SUBMETER_REACTIVE: not suggested}
+    if not suggested:
+        expected[CONF_SUBMETER_REACTIVE_PENDING] = True
+    assert mock_config_entry.options == expected
 
 
 @pytest.mark.usefixtures("mock_setup_entry")

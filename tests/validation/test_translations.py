@@ -2,7 +2,7 @@
 every language, and every key the code asks for.
 
 The code side is read with ``ast`` (no import, no Home Assistant): the error and abort keys of
-config_flow.py, the ``translation_key`` literals of every module.
+the config and options flows, the ``translation_key`` literals of every module.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import voluptuous as vol
 
-from custom_components.fluvius.config_flow import _FLOW_ERROR_KEYS
+from custom_components.fluvius.flow_validation import FLOW_ERROR_KEYS
 from custom_components.fluvius.helpers import _ERROR_KEYS
 
 from .conftest import INTEGRATION, LANGUAGES, load_json
@@ -210,6 +210,16 @@ def _module(name: str) -> ast.Module:
     return ast.parse((INTEGRATION / name).read_text(encoding="utf-8"))
 
 
+# The modules of the config and options flows: the flows and the checks that give their errors.
+FLOW_MODULES = ("config_flow.py", "options_flow.py", "flow_validation.py")
+
+
+def _flow_module() -> ast.Module:
+    """The flow modules' top-level statements, as one module."""
+    body = [node for name in FLOW_MODULES for node in _module(name).body]
+    return ast.Module(body=body, type_ignores=[])
+
+
 def _strings(node: ast.AST | None) -> Iterator[str]:
     """String constants an expression can evaluate to (literals, conditional expressions)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -225,8 +235,8 @@ def _strings(node: ast.AST | None) -> Iterator[str]:
 
 
 def _flow_keys() -> dict[str, set[str]]:
-    """``{config,options}.{error,abort}`` keys that config_flow.py can produce."""
-    tree = _module("config_flow.py")
+    """``{config,options}.{error,abort}`` keys that the flow modules can produce."""
+    tree = _flow_module()
     keys: dict[str, set[str]] = {
         "config.error": set(),
         "config.abort": set(),
@@ -249,7 +259,7 @@ def _flow_keys() -> dict[str, set[str]]:
                 ):
                     keys["config.error"].update(_strings(sub.value))  # field checks
     # Client errors: the one mapping of helpers.error_key, as the config flow shows it.
-    keys["config.error"].update(_FLOW_ERROR_KEYS.get(key, key) for _, key in _ERROR_KEYS)
+    keys["config.error"].update(FLOW_ERROR_KEYS.get(key, key) for _, key in _ERROR_KEYS)
     helpers = ast.parse((INTEGRATION / "helpers.py").read_text(encoding="utf-8"))
     for node in helpers.body:
         if isinstance(node, ast.FunctionDef) and node.name == "error_key":
@@ -310,7 +320,7 @@ def test_every_flow_key_is_translated(language: str) -> None:
 def test_every_step_is_translated() -> None:
     """Each ``async_step_<id>`` that shows a form has a title in English."""
     english = _translations("en")
-    tree = _module("config_flow.py")
+    tree = _flow_module()
     for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
         flow = "options" if any("OptionsFlow" in ast.unparse(b) for b in cls.bases) else "config"
         for sub in ast.walk(cls):

@@ -20,7 +20,10 @@ HARNESS_COMPAT = ROOT / "tests" / "harness_compat.py"
 
 # Each shim of custom_components/fluvius/compat.py and the first release that no longer needs it:
 # once hacs.json's minimum reaches that release the shim is dead and must go.
-SHIMS = {"via_parent": AwesomeVersion("2026.8.0")}
+SHIMS = {
+    "via_parent": AwesomeVersion("2026.8.0"),
+    "advanced_mode": AwesomeVersion("2026.6.0"),
+}
 
 
 def matrix() -> list[AwesomeVersion]:
