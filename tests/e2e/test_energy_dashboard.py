@@ -23,7 +23,7 @@ from demo.stack import BRUSSELS, DEMO_PASSWORD, DEMO_USERNAME, DemoStack
 
 from .conftest import VIEWPORT, Browser, HomeAssistantSession, Screenshots
 
-BACKFILL_WAIT = 240  # seconds for the backfill to reach yesterday on the demo mandates
+BACKFILL_WAIT = 480  # seconds for every series to reach yesterday (an upper bound, slow machines)
 # Seconds from the entry's set-up to yesterday on the Energy dashboard, for the five demo meters
 # (the history import brings the last days first; the older history, HISTORY_DAYS deep, comes
 # after, for minutes).
