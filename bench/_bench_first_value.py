@@ -211,9 +211,13 @@ def _report(run: Run) -> None:
         f"  whole history in:            {_seconds(run.history)}"
         f"   ({run.meters_done} of {meters} meters done, {run.rows} rows written)"
     )
-    steps = ", ".join(f"{n}/{meters} at {s:.1f} s" for s, n in run.timeline if n)
-    if steps:
-        print(f"  meters with yesterday: {steps}")
+    if meters > 1:  # when the first meter, half of them and all of them had yesterday
+        marks = [
+            f"{label} at {reached:.1f} s"
+            for share, label in ((1 / meters, "the first"), (0.5, "half"), (1.0, "all"))
+            if (reached := next((t for t, n in run.timeline if n >= share * meters), None))
+        ]
+        print(f"  meters with yesterday: {', '.join(marks) or 'none'}")
 
 
 @pytest.fixture(autouse=True)
