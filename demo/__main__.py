@@ -19,6 +19,7 @@ import time
 
 import aiohttp
 
+from demo.progress import ImportProgress, ImportStatus, visible_everywhere
 from demo.provision import FluviusStatistics, HomeAssistantClient, ProvisionError, prefs_cover
 from demo.stack import (
     DEFAULT_STATE_DIR,
@@ -31,6 +32,11 @@ from demo.stack import (
 
 DEFAULT_HASS_PORT = 8123
 DEFAULT_SANDBOX_PORT = 8765
+# "Ready" means yesterday is on the Energy dashboard: how long to wait for it before saying it
+# is not (the demo keeps running and says Ready when it comes), and how often to report the
+# history import's progress after that.
+YESTERDAY_WAIT = 180
+PROGRESS_EVERY = 15
 
 
 def _say(message: str) -> None:
@@ -38,8 +44,8 @@ def _say(message: str) -> None:
 
 
 async def provision(
-    client: HomeAssistantClient, stack: DemoStack, started: float
-) -> FluviusStatistics:
+    client: HomeAssistantClient, progress: ImportProgress, stack: DemoStack, started: float
+) -> ImportStatus:
     created = await client.onboard(DEMO_NAME, DEMO_USERNAME, DEMO_PASSWORD)
     _say("Onboarding done, demo user created." if created else "Logged in as the demo user.")
     await client.wait_running()
@@ -60,11 +66,28 @@ async def provision(
             f"Fluvius integration added through its config flow: {result['title']} "
             f"(meters {meters})."
         )
-    _say("Waiting for the first statistics (the backfill runs in the background) ...")
-    await client.wait_statistics(within=300)
-    statistics = await _configure_energy(client)
-    _say(f"Ready in {time.monotonic() - started:.0f} s.")
-    return statistics
+    _say("Waiting for yesterday's statistics (the history import runs in the background) ...")
+    await client.wait_statistics(within=YESTERDAY_WAIT)
+    await _configure_energy(client)
+    status = await progress.wait_yesterday(within=YESTERDAY_WAIT)
+    if status.yesterday_visible:
+        await _configure_energy(client)  # every series exists by now
+        _say_ready(status, started)
+    else:
+        _say(
+            f"Not ready after {YESTERDAY_WAIT} s: {status.not_ready()}. The history import goes "
+            f"on in the background; this demo says Ready when yesterday is in. Logs in "
+            f"{stack.state_dir}."
+        )
+        _say(f"  {status.describe()}")
+    return status
+
+
+def _say_ready(status: ImportStatus, started: float) -> None:
+    _say(f"Ready in {time.monotonic() - started:.0f} s: yesterday is on the Energy dashboard.")
+    if status.not_delivered:
+        _say(f"  (Fluvius has not delivered yesterday yet for {', '.join(status.not_delivered)})")
+    _say(f"  {status.describe()}")
 
 
 async def _configure_energy(client: HomeAssistantClient) -> FluviusStatistics:
@@ -81,14 +104,17 @@ async def _configure_energy(client: HomeAssistantClient) -> FluviusStatistics:
 async def watch(
     stack: DemoStack,
     client: HomeAssistantClient,
-    statistics: FluviusStatistics,
+    progress: ImportProgress,
+    status: ImportStatus,
     stop: asyncio.Event,
     started: float,
 ) -> None:
-    """Report the import's progress until yesterday is in; notice when a process dies."""
-    reported = False
-    last_progress = ""
-    next_progress = time.monotonic() + 15
+    """Say Ready when yesterday comes in (if it was late), report the history import's progress
+    until it is complete; notice when a process dies."""
+    ready = status.yesterday_visible
+    complete = status.complete
+    last = status.describe()
+    next_progress = time.monotonic() + PROGRESS_EVERY
     while not stop.is_set():
         for name, process in stack.processes.items():
             if process.poll() is not None:
@@ -98,32 +124,39 @@ async def watch(
                 )
                 stop.set()
                 return
-        if not reported:
+        due = time.monotonic() >= next_progress
+        if not complete and (not ready or due):
             with suppress(ProvisionError, aiohttp.ClientError, TimeoutError):
-                rows = await client.yesterday_rows(statistics.all_ids)
-                if all(rows.get(statistic_id) for statistic_id in statistics.all_ids):
-                    # Every series exists by now (gas m³ may have come after gas kWh).
-                    await _configure_energy(client)
-                    _say(
-                        f"History imported up to yesterday after {time.monotonic() - started:.0f}"
-                        " s: the Energy dashboard is complete (look at yesterday)."
-                    )
-                    reported = True
-                elif time.monotonic() >= next_progress:
-                    next_progress = time.monotonic() + 15
-                    progress = await client.imported_until(statistics.all_ids)
-                    if progress and progress != last_progress:
-                        _say(f"  ... history imported up to {progress}")
-                        last_progress = progress
+                # While yesterday is missing only yesterday is read (every 2 s, cheap).
+                yesterday = await progress.yesterday()
+                if ready or due or visible_everywhere(yesterday):
+                    status = await progress.status(yesterday)
+                    if not ready and status.yesterday_visible:
+                        await _configure_energy(client)
+                        _say_ready(status, started)
+                        ready = True
+                    if status.complete:
+                        await _configure_energy(client)
+                        _say(
+                            f"History import complete after {time.monotonic() - started:.0f} s "
+                            f"({status.describe()})."
+                        )
+                        complete = True
+                    elif due:
+                        next_progress = time.monotonic() + PROGRESS_EVERY
+                        if status.describe() != last:
+                            last = status.describe()
+                            _say(f"  ... {last}")
         with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 5)
+            await asyncio.wait_for(stop.wait(), 2 if not ready else 5)
 
 
 async def run(stack: DemoStack, started: float) -> None:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=180)) as session:
         client = HomeAssistantClient(stack.hass_url, session)
+        progress = ImportProgress(client, stack.sandbox_url, stack.meters())
         try:
-            statistics = await provision(client, stack, started)
+            status = await provision(client, progress, stack, started)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -134,7 +167,7 @@ async def run(stack: DemoStack, started: float) -> None:
             _say(f"  Fluvius stand-in: {stack.sandbox_url} (logs and state in {stack.state_dir})")
             _say("")
             _say("Press Ctrl-C to stop.")
-            await watch(stack, client, statistics, stop, started)
+            await watch(stack, client, progress, status, stop, started)
         finally:
             await client.close()
 

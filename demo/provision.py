@@ -138,11 +138,11 @@ def prefs_cover(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     return all(_source_key(source) in have for source in wanted["energy_sources"])
 
 
-def _as_datetime(value: Any) -> datetime:
+def as_datetime(value: Any) -> datetime:
     """A statistics row time: milliseconds since the epoch (websocket) or ISO text."""
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value / 1000, UTC)
-    return datetime.fromisoformat(str(value))
+    return datetime.fromisoformat(str(value)).astimezone(UTC)
 
 
 def _ean(statistic_id: str) -> str:
@@ -162,6 +162,11 @@ class HomeAssistantClient:
         self.refresh_token: str | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._ws_ids = itertools.count(1)
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session the client talks through (for other calls on the same loop)."""
+        return self._session
 
     # --- HTTP basics ---------------------------------------------------------------------------
 
@@ -422,19 +427,6 @@ class HomeAssistantClient:
         start, end = yesterday_bounds()
         return await self.statistics_during_period(ids, start, end)
 
-    async def imported_until(self, ids: list[str]) -> str | None:
-        """The month the import has reached for every series (the backfill goes oldest first,
-        the meters taking turns), as YYYY-MM; None before the first rows."""
-        end = datetime.now(UTC)
-        rows = await self.statistics_during_period(ids, end - timedelta(days=3 * 366), end, "month")
-        newest = []
-        for statistic_id in ids:
-            series = rows.get(statistic_id)
-            if not series:
-                return None
-            newest.append(_as_datetime(series[-1]["start"]))
-        return min(newest).astimezone(BRUSSELS).strftime("%Y-%m")
-
     async def wait_yesterday(self, ids: list[str], within: float) -> dict[str, Any]:
         """Wait until every id has hourly rows for yesterday (the backfill reached today)."""
         deadline = time.monotonic() + within
@@ -446,6 +438,16 @@ class HomeAssistantClient:
             await asyncio.sleep(2)
         missing = [statistic_id for statistic_id in ids if not rows.get(statistic_id)]
         raise ProvisionError(f"no rows for yesterday after {within:.0f} s for {missing}")
+
+    async def state(self, entity_id: str) -> dict[str, Any] | None:
+        """An entity's state with its attributes; None when it has none (yet)."""
+        try:
+            found: dict[str, Any] = await self._json("GET", f"/api/states/{entity_id}")
+        except ProvisionError as err:
+            if err.code == "404":
+                return None
+            raise
+        return found
 
     async def energy_prefs(self) -> dict[str, Any]:
         """The saved Energy preferences; empty when nothing was ever saved."""

@@ -162,6 +162,12 @@ class DemoStack:
         # The integration puts the tenant ID where {tenant_id} stands.
         return self.sandbox_url + "/{tenant_id}/oauth2/v2.0/token"
 
+    def meters(self) -> list[str]:
+        """The EANs of the stand-in's demo meters (the demo follows them all)."""
+        from fluvius_sandbox.config import DEMO_MANDATES  # noqa: PLC0415 - only when needed
+
+        return [spec.ean for spec in DEMO_MANDATES]
+
     def credentials(self) -> dict[str, str]:
         """The config flow's ``user`` and ``custom`` step inputs for this stand-in."""
         return {
