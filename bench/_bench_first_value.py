@@ -118,10 +118,8 @@ class Run:
 
 
 def _backfill_task(entry: Any) -> asyncio.Task[None] | None:
-    """The entry's history import task (on the entry's runtime data, or its coordinator's)."""
-    data = entry.runtime_data
-    backfill = getattr(data, "backfill", None) or data.coordinator.backfill
-    task: asyncio.Task[None] | None = backfill.task
+    """The entry's history import task."""
+    task: asyncio.Task[None] | None = entry.runtime_data.coordinator.backfill.task
     return task
 
 
