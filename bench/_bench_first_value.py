@@ -11,9 +11,6 @@ import json
 import logging
 import os
 from pathlib import Path
-import socket
-import subprocess
-import sys
 import time
 from typing import Any
 import urllib.parse
@@ -29,7 +26,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from bench._bench_scale import KINDS, ONE, _admin, _entry, meter_mix
+from bench._bench_scale import KINDS, ONE, _admin, _entry, meter_mix, stand_in
 from custom_components.fluvius.const import TIMEZONE
 from fluvius_sandbox.timeutil import format_api_datetime
 
@@ -47,35 +44,9 @@ WARM = "541440010000000099"
 @contextlib.contextmanager
 def stand_in_ahead() -> Iterator[str]:
     """The stand-in in its own process, its clock running three days ahead."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     now = (datetime.now(UTC) + AHEAD).strftime("%Y-%m-%dT%H:%M:%SZ")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fluvius_sandbox",
-            "--port",
-            str(port),
-            "--now",
-            now,
-            "--log-level",
-            "ERROR",
-        ],
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(base + "/_sandbox", timeout=1).read()
-                break
-            time.sleep(0.05)
+    with stand_in("--now", now) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def yesterday() -> tuple[datetime, datetime]:

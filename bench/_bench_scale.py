@@ -194,12 +194,22 @@ class Run:
 
 
 @contextlib.contextmanager
-def stand_in() -> Iterator[str]:
+def stand_in(*args: str) -> Iterator[str]:
+    """The stand-in in its own process (``args``: more of its command-line options)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "fluvius_sandbox", "--port", str(port), "--log-level", "ERROR"],
+        [
+            sys.executable,
+            "-m",
+            "fluvius_sandbox",
+            "--port",
+            str(port),
+            "--log-level",
+            "ERROR",
+            *args,
+        ],
         cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
