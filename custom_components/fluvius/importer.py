@@ -198,6 +198,7 @@ async def async_purge_after(
         )
     cut_day = local_day(cut, TIMEZONE)
     cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
+    cursor.quality_days = {d: c for d, c in cursor.quality_days.items() if d < cut_day}
     cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}
     cursor.end_at(end)
     if cursor.last_data is not None and cursor.last_data > end:

@@ -11,7 +11,9 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 import pytest
 
+from custom_components.fluvius.api.ean import mask_ean
 from custom_components.fluvius.const import DOMAIN, TIMEZONE
+from custom_components.fluvius.diagnostics import async_get_config_entry_diagnostics
 from fluvius_sandbox.timeutil import local_midnight
 from fluvius_sandbox.truth import Truth
 from tests.helpers import async_fire_poll
@@ -87,8 +89,11 @@ async def test_estimated_share_drops_after_the_correction(
     assert state.attributes["days_counted"] == len(
         {s.astimezone(TIMEZONE).date() for s in truth["offtake"].quarter_hourly}
     )
-    quality = coordinator.diagnostics()["cursors"][EAN_DIGITAL]["data_quality"]
+    diagnostics = await async_get_config_entry_diagnostics(hass, coordinator.config_entry)
+    quality = diagnostics["coordinator"]["cursors"][mask_ean(EAN_DIGITAL)]["data_quality"]
+    assert quality["estimated_share"] == float(state.state)
     assert quality["estimated_values"] == 6
+    assert quality["last_validated_day"] == (newest - timedelta(days=1)).isoformat()
     assert quality["days"][newest.isoformat()] == [192, 6, 0, 192]
 
     polled = await async_fire_poll(hass, freezer, coordinator, stand)
