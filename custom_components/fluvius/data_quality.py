@@ -112,6 +112,12 @@ def day_counts(data: EnergyData, *, hourly_access: bool, now: datetime) -> dict[
     gas = is_gas(data)
     hour = GAS_DAY_START_HOUR if gas else 0
     since = quality_today(now, gas) - timedelta(days=DAYS_KEPT - 1)
+    # An older chunk of the history (most of a backfill) holds no day kept: nothing to count.
+    since_at = day_boundary(since, 0) - timedelta(days=1)
+    if not any(samples and samples[-1].end > since_at for samples in data.series.values()) and (
+        not any(slot.start >= since_at for slot in data.missing)
+    ):
+        return {}
     active = {
         key: samples
         for key, samples in active_series(data).items()

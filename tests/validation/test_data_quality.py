@@ -227,6 +227,8 @@ def test_only_the_last_days_are_kept_and_counted() -> None:
     assert min(known) == today - timedelta(days=DAYS_KEPT - 1)
     assert max(known) == today - timedelta(days=1)
     assert len(known) == DAYS_KEPT - 1
+    # A response of older days only (most backfill chunks) counts nothing.
+    assert _counts(_digital(old, days=3), now) == {}
     # Days 31-40 back hold estimates: outside the 30-day share, but kept.
     for n in range(30, DAYS_KEPT):
         known[today - timedelta(days=n)] = DayCounts(192, 192, 0, 192)
