@@ -19,6 +19,7 @@ from homeassistant.helpers.storage import Store
 
 from .capacity import DayPeak
 from .const import DOMAIN
+from .data_quality import DayCounts
 
 STORAGE_VERSION: Final = 1
 
@@ -115,6 +116,8 @@ class EanCursor:
     peaks_written: dict[date, tuple[float, bool]] = field(default_factory=dict)
     rows_written: int = 0
     missing_values: int = 0  # null or absent values received (GET Energy), a data-quality count
+    # Per local (gas) day of the last ~40: values, estimated, missing, expected (data_quality.py).
+    quality_days: dict[date, DayCounts] = field(default_factory=dict)
     # Statistic id -> recent hours written from fewer slices than the hour holds.
     partial_hours: dict[str, list[datetime]] = field(default_factory=dict)
     # When the mandate was first seen ended (Finished, or expired), and whether the meter was
@@ -253,6 +256,9 @@ class EanCursor:
             },
             "rows_written": self.rows_written,
             "missing_values": self.missing_values,
+            "quality_days": {
+                day.isoformat(): list(counts) for day, counts in sorted(self.quality_days.items())
+            },
             "partial_hours": {
                 stat_id: [int(hour.timestamp()) for hour in hours]
                 for stat_id, hours in self.partial_hours.items()
@@ -294,6 +300,10 @@ class EanCursor:
             },
             rows_written=int(raw.get("rows_written") or 0),
             missing_values=int(raw.get("missing_values") or 0),
+            quality_days={
+                date.fromisoformat(day): DayCounts(*(int(count) for count in counts))
+                for day, counts in (raw.get("quality_days") or {}).items()
+            },
             partial_hours={
                 stat_id: [datetime.fromtimestamp(int(hour), UTC) for hour in hours]
                 for stat_id, hours in (raw.get("partial_hours") or {}).items()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
@@ -20,6 +21,7 @@ from .capacity import DayPeak, day_peaks, month_peaks
 from .capacity_cost import async_write_capacity_cost
 from .const import TIMEZONE
 from .cursors import EanCursor, SubMeter
+from .data_quality import day_counts, is_gas, note_day_counts, quality_today
 from .gas_factor import note_gas_factors
 from .prices import Prices
 from .recorder_compat import async_wait_committed
@@ -135,7 +137,14 @@ async def async_import_response(
         # This keeps the Store (saved after every poll) the same size for 1 or 3 years.
         cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d >= horizon}
     written = await async_import_rows(hass, rows)
-    track_partial_hours(cursor.partial_hours, rows, dt_util.utcnow())
+    now = dt_util.utcnow()
+    track_partial_hours(cursor.partial_hours, rows, now)
+    # What share of the recent days is estimated, missing or final (the latest response of a
+    # day replaces its counts).
+    counts = await hass.async_add_executor_job(
+        partial(day_counts, data, hourly_access=hourly_access, now=now)
+    )
+    note_day_counts(cursor.quality_days, counts, quality_today(now, is_gas(data)))
     cursor.rows_written += sum(written.values())
     ends = [samples[-1].end for samples in data.series.values() if samples]
     if ends:
@@ -193,6 +202,7 @@ async def async_purge_after(
         )
     cut_day = local_day(cut, TIMEZONE)
     cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
+    cursor.quality_days = {d: c for d, c in cursor.quality_days.items() if d < cut_day}
     cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}
     cursor.end_at(end)
     if cursor.last_data is not None and cursor.last_data > end:

@@ -1,11 +1,13 @@
 """Sensors: the last complete day, this month's peak, the capacity average and its cost, data
-freshness.
+freshness and data quality.
 
-None of these sensors has a ``state_class``. The Energy dashboard reads the external statistics
-``fluvius:<ean>_<series>``, which put every value in the hour it was measured. A ``state_class``
-would make the recorder compile a second long-term series from the sensor state, timed at the
-moment the state changed (a day or more after the measurement, all of it in one hour), next to
-the correct one: a wrong and confusing duplicate in the dashboard's pickers and graphs.
+None of the energy and power sensors has a ``state_class``. The Energy dashboard reads the
+external statistics ``fluvius:<ean>_<series>``, which put every value in the hour it was
+measured. A ``state_class`` would make the recorder compile a second long-term series from the
+sensor state, timed at the moment the state changed (a day or more after the measurement, all of
+it in one hour), next to the correct one: a wrong and confusing duplicate in the dashboard's
+pickers and graphs. The estimated share is no energy: its history over months is worth keeping,
+so it is a ``measurement``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfVolume
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfVolume
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -82,6 +85,48 @@ def _peak_attrs(meter: MeterState) -> Mapping[str, Any] | None:
     }
 
 
+def _capacity_attrs(meter: MeterState) -> Mapping[str, Any] | None:
+    """The months the average is built from, oldest first: each peak and whether it is final
+    (a month is final when all its quarter-hours arrived read or validated)."""
+    if not meter.capacity_months:
+        return None
+    return {
+        "months": [
+            {"month": peak.month.isoformat()[:7], "peak_kw": peak.peak_kw, "final": peak.final}
+            for peak in meter.capacity_months
+        ],
+        "months_final": sum(peak.final for peak in meter.capacity_months),
+    }
+
+
+def _quality_value(meter: MeterState) -> StateType:
+    quality = meter.data_quality
+    return quality.estimated_share if quality is not None else None
+
+
+def _quality_attrs(meter: MeterState) -> Mapping[str, Any] | None:
+    """The last fully validated day, and the counts behind the share (last 30 days)."""
+    quality = meter.data_quality
+    if quality is None:
+        return None
+    day = quality.last_validated_day
+    return {
+        "last_validated_day": day.isoformat() if day is not None else None,
+        "missing_values": quality.missing,
+        "estimated_values": quality.estimated,
+        "values": quality.values,
+        "days_counted": quality.days,
+    }
+
+
+def _has_quality(meter: MeterState) -> bool:
+    """Every electricity and gas main meter (submeters are counted with their own data)."""
+    return meter.main_ean is None and meter.energy_type in (
+        EnergyType.ELECTRICITY,
+        EnergyType.GAS,
+    )
+
+
 def _history_attrs(meter: MeterState) -> Mapping[str, Any] | None:
     """Where the imported history starts, and the hours the API no longer reached."""
     if meter.history_start is None:
@@ -131,6 +176,18 @@ SENSORS: tuple[FluviusSensorEntityDescription, ...] = (
         suggested_display_precision=3,
         value_fn=lambda meter: meter.capacity_average,
         has_fn=_has("peak"),
+        attr_fn=_capacity_attrs,
+    ),
+    FluviusSensorEntityDescription(
+        key="estimated_share",
+        translation_key="estimated_share",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=1,
+        value_fn=_quality_value,
+        has_fn=_has_quality,
+        attr_fn=_quality_attrs,
     ),
     FluviusSensorEntityDescription(
         key="last_data",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from homeassistant.util import dt as dt_util
+
 from .api.models import EnergyType, Mandate
-from .capacity import MonthPeak, capacity_average, month_peaks
+from .capacity import CAPACITY_WINDOW_MONTHS, MonthPeak, capacity_average, month_peaks
 from .const import TIMEZONE
 from .cursors import EanCursor
+from .data_quality import DataQuality, quality_today, summarize
 from .timeutil import local_day, month_start
 
 
@@ -28,6 +31,8 @@ class MeterState:
     last_day: dict[str, tuple[date, float]] = field(default_factory=dict)
     month_peak: MonthPeak | None = None
     capacity_average: float | None = None
+    capacity_months: tuple[MonthPeak, ...] = ()  # the peaks of the capacity window, oldest first
+    data_quality: DataQuality | None = None  # main meters only
     last_data: datetime | None = None
     mandate_expiry: datetime | None = None
     hourly_access: bool = True
@@ -58,6 +63,7 @@ def meter_states(
     )
     months = month_peaks(cursor.peak_days, TIMEZONE)
     current_month = month_start(local_day(now, TIMEZONE))
+    gas = energy_type == EnergyType.GAS
     meters = {
         ean: MeterState(
             ean=ean,
@@ -68,6 +74,8 @@ def meter_states(
             last_day=last_values.get(ean, {}),
             month_peak=months[max(months)] if months else None,
             capacity_average=capacity_average(months, current_month) if months else None,
+            capacity_months=window_months(months, current_month),
+            data_quality=summarize(cursor.quality_days, quality_today(now, gas)),
             last_data=cursor.last_data,
             mandate_expiry=mandate.mandate_expiration_date if mandate else None,
             hourly_access=hourly_access,
@@ -88,6 +96,14 @@ def meter_states(
             hourly_access=hourly_access,
         )
     return meters
+
+
+def window_months(months: Mapping[date, MonthPeak], current_month: date) -> tuple[MonthPeak, ...]:
+    """The monthly peaks the 12-month capacity average is built from, oldest first."""
+    first = current_month
+    for _ in range(CAPACITY_WINDOW_MONTHS - 1):
+        first = month_start(first - timedelta(days=1))
+    return tuple(months[month] for month in sorted(months) if first <= month <= current_month)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -112,6 +128,7 @@ def cursor_diagnostics(cursor: EanCursor) -> dict[str, Any]:
         "peak_months": len({month_start(d) for d in cursor.peak_days}),
         "rows_written_total": cursor.rows_written,
         "missing_values_total": cursor.missing_values,
+        "data_quality": _quality_diagnostics(cursor),
         "lost": [[_iso(start), _iso(end)] for start, end in cursor.lost],
         "lost_hours": cursor.lost_hours,
         "skipped": [[_iso(start), _iso(end)] for start, end in cursor.skipped],
@@ -119,3 +136,25 @@ def cursor_diagnostics(cursor: EanCursor) -> dict[str, Any]:
         "gas_months_provisional": sorted(m.isoformat() for m in cursor.gas_provisional),
         "gas_months_reread": sorted(m.isoformat() for m in cursor.gas_reread),
     }
+
+
+def _quality_diagnostics(cursor: EanCursor) -> dict[str, Any]:
+    """The day counts behind the estimated-share sensor, and their summary."""
+    gas = cursor.energy_type == EnergyType.GAS
+    quality = summarize(cursor.quality_days, quality_today(dt_util.utcnow(), gas))
+    return {
+        "estimated_share": quality.estimated_share,
+        "values": quality.values,
+        "estimated_values": quality.estimated,
+        "missing_values": quality.missing,
+        "days_counted": quality.days,
+        "last_validated_day": _day(quality.last_validated_day),
+        # day: [values, estimated, missing, expected]
+        "days": {
+            day.isoformat(): list(counts) for day, counts in sorted(cursor.quality_days.items())
+        },
+    }
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None

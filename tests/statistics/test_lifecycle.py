@@ -84,6 +84,10 @@ async def test_data_period_end_moved_into_the_past(
     assert rows[-1][0] == cut - timedelta(hours=1)
     assert all(r[0] < cut for r in await read_rows(hass, statistic_id(DIGITAL_QH, "offtake_day")))
     assert max(cursor.peak_days) == cut.astimezone(TIMEZONE).date()
+    # The data-quality counts end there too: the cut day holds its 13 hours, not complete.
+    assert max(cursor.quality_days) == cut.astimezone(TIMEZONE).date()
+    assert cursor.quality_days[max(cursor.quality_days)].values == 2 * 13 * 4
+    assert not cursor.quality_days[max(cursor.quality_days)].validated
 
 
 @pytest.mark.freeze_time("2025-02-10T09:00:00Z")
