@@ -7,7 +7,10 @@
 * over HTTP with the stand-in and a real recorder: rows hold mean = the hour's kWh and max =
   4 x its largest quarter-hour, the ``peak`` statistic equals the month's highest max (kW both),
   the same poll twice writes nothing, a revised quarter-hour rewrites its hour, a null one
-  clears the hour's min and max.
+  clears the hour's min and max;
+* Home Assistant's Energy preferences take it as the grid's power (``power_config`` /
+  ``stat_rate``) and validate it, and the reads the Energy dashboard's power graph makes
+  (``mean`` in kW; ``5minute`` for a day, backed by ``hour``; ``day`` for long ranges) return it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.energy import data as energy_data
+from homeassistant.components.energy.validate import async_validate
 from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
 from homeassistant.core import HomeAssistant
@@ -326,3 +331,61 @@ async def test_power_rows_follow_revisions_and_holes(
     ].quarter_hourly
     assert after["max"] == pytest.approx(4 * max(hour_values.values()))
     assert power_id in coordinator.diagnostics()["rows_written_since_start"]
+
+
+@pytest.mark.freeze_time("2025-05-10T09:30:00Z")
+async def test_energy_dashboard_takes_it_as_the_grid_power(
+    hass: HomeAssistant, setup: Setup
+) -> None:
+    """The grid source with ``power_config: {stat_rate: fluvius:<ean>_power}`` is saved with
+    that ``stat_rate`` and validates without an issue once the statistic exists; the power
+    graph's reads find it: no ``5minute`` rows (the graph then uses the ``hour`` rows it also
+    asks for), hourly and daily means in kW (and W: the unit class converts)."""
+    ean = "541440110000000002"
+    power_id = statistic_id(ean, "power")
+    grid = {
+        "type": "grid",
+        "stat_energy_from": statistic_id(ean, "offtake"),
+        "stat_energy_to": statistic_id(ean, "injection"),
+        "stat_cost": None,
+        "stat_compensation": None,
+        "power_config": {"stat_rate": power_id},
+        "cost_adjustment_day": 0.0,
+    }
+    manager = await energy_data.async_get_manager(hass)
+    await manager.async_update(
+        {"energy_sources": energy_data.ENERGY_SOURCE_SCHEMA([grid])}  # type: ignore[typeddict-item]
+    )
+    assert manager.data is not None
+    assert manager.data["energy_sources"][0].get("stat_rate") == power_id
+    # Before any import the statistic is unknown, and validation says so.
+    issues = (await async_validate(hass)).as_dict()["energy_sources"]
+    assert any(issue["type"] == "statistics_not_defined" for issue in issues[0])
+
+    await setup([ean], backfill_days=3)
+    assert (await async_validate(hass)).as_dict()["energy_sources"] == [[]]
+
+    begin, end = utc(2025, 5, 7), utc(2025, 5, 10)
+    units = {"power": "kW"}
+
+    def read(period: str, unit: dict[str, str]) -> list[Any]:
+        return statistics_during_period(hass, begin, end, {power_id}, period, unit, {"mean"}).get(
+            power_id, []
+        )  # type: ignore[arg-type]
+
+    instance = get_instance(hass)
+    assert await instance.async_add_executor_job(read, "5minute", units) == []
+    hourly = await instance.async_add_executor_job(read, "hour", units)
+    assert len(hourly) >= 48
+    # Days of Home Assistant's time zone: each whole one is the mean of its hours.
+    whole_days = 0
+    for day in await instance.async_add_executor_job(read, "day", units):
+        means = [row["mean"] for row in hourly if day["start"] <= row["start"] < day["end"]]
+        if len(means) == 24:
+            whole_days += 1
+            assert day["mean"] == pytest.approx(sum(means) / 24)
+    assert whole_days >= 1
+    in_watts = await instance.async_add_executor_job(read, "hour", {"power": "W"})
+    assert [row["mean"] for row in in_watts] == pytest.approx(
+        [1000 * row["mean"] for row in hourly]
+    )
