@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import itertools
 import re
@@ -58,6 +58,8 @@ class FluviusStatistics:
     injection: list[str]
     production: list[str]
     gas: list[str]
+    # Hourly offtake power from quarter-hours (kW mean/min/max): the grid's power source.
+    power: list[str] = field(default_factory=list)
 
     @classmethod
     def from_ids(cls, ids: Iterable[str]) -> FluviusStatistics:
@@ -69,7 +71,10 @@ class FluviusStatistics:
         injection: list[str] = []
         production: list[str] = []
         gas: list[str] = []
+        power: list[str] = []
         for _ean, by_series in sorted(series.items()):
+            if "power" in by_series:
+                power.append(by_series["power"])
             if "offtake" in by_series:
                 offtake.append(by_series["offtake"])
             if "injection" in by_series:
@@ -80,7 +85,7 @@ class FluviusStatistics:
                 gas.append(by_series["gas_m3"])
             elif "gas_kwh" in by_series:
                 gas.append(by_series["gas_kwh"])
-        return cls(offtake, injection, production, gas)
+        return cls(offtake, injection, production, gas, power)
 
     @property
     def complete(self) -> bool:
@@ -92,20 +97,23 @@ class FluviusStatistics:
         return [*self.offtake, *self.injection, *self.production, *self.gas]
 
     def energy_prefs(self) -> dict[str, Any]:
-        """Energy dashboard preferences: one grid connection per main meter, solar, gas."""
+        """Energy dashboard preferences: one grid connection per main meter (with its power
+        statistic as the grid's power, a standard ``power_config``), solar, gas."""
         sources: list[dict[str, Any]] = []
         injection_by_ean = {_ean(i): i for i in self.injection}
+        power_by_ean = {_ean(p): p for p in self.power}
         for offtake in self.offtake:
-            sources.append(
-                {
-                    "type": "grid",
-                    "stat_energy_from": offtake,
-                    "stat_energy_to": injection_by_ean.pop(_ean(offtake), None),
-                    "stat_cost": None,
-                    "stat_compensation": None,
-                    "cost_adjustment_day": 0.0,
-                }
-            )
+            grid: dict[str, Any] = {
+                "type": "grid",
+                "stat_energy_from": offtake,
+                "stat_energy_to": injection_by_ean.pop(_ean(offtake), None),
+                "stat_cost": None,
+                "stat_compensation": None,
+                "cost_adjustment_day": 0.0,
+            }
+            if (power := power_by_ean.get(_ean(offtake))) is not None:
+                grid["power_config"] = {"stat_rate": power}
+            sources.append(grid)
         sources.extend(
             {
                 "type": "grid",
@@ -127,8 +135,9 @@ class FluviusStatistics:
         return {"energy_sources": sources, "device_consumption": []}
 
 
-def _source_key(source: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
-    return (source["type"], source.get("stat_energy_from"), source.get("stat_energy_to"))
+def _source_key(source: Mapping[str, Any]) -> tuple[str, str | None, str | None, str | None]:
+    power = (source.get("power_config") or {}).get("stat_rate")
+    return (source["type"], source.get("stat_energy_from"), source.get("stat_energy_to"), power)
 
 
 def prefs_cover(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:

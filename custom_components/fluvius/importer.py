@@ -23,13 +23,15 @@ from .const import TIMEZONE
 from .cursors import EanCursor, SubMeter
 from .data_quality import day_counts, is_gas, note_day_counts, quality_today
 from .gas_factor import note_gas_factors
+from .power import PowerRow, power_rows
 from .prices import Prices
 from .recorder_compat import async_wait_committed
 from .rows import offtake_quarter_hours, rows_from_energy, track_partial_hours
-from .series import SERIES_CAPACITY_COST, SERIES_PEAK, SeriesRows, statistic_id
+from .series import SERIES_CAPACITY_COST, SERIES_PEAK, SERIES_POWER, SeriesRows, statistic_id
 from .statistics import (
     async_delete_statistics_after,
     async_import_peaks,
+    async_import_power,
     async_import_rows,
     async_last_rows,
     last_complete_day,
@@ -45,13 +47,13 @@ LAST_DAY_SERIES: Final = ("offtake", "injection", "gas_m3", "gas_kwh", "producti
 
 def rows_and_peaks(
     ean: str, data: EnergyData, hourly_access: bool, prices: Prices
-) -> tuple[SeriesRows, dict[date, DayPeak] | None]:
-    """The hourly rows and the per-day offtake maxima of one response (pure; run in a worker
-    thread: for a 185-day chunk this is a few hundred thousand samples)."""
+) -> tuple[SeriesRows, dict[date, DayPeak] | None, dict[datetime, PowerRow]]:
+    """The hourly rows, the per-day offtake maxima and the hourly power of one response (pure;
+    run in a worker thread: for a 185-day chunk this is a few hundred thousand samples)."""
     rows = rows_from_energy(data, hourly_access=hourly_access, prices=prices)
     quarter_hours = offtake_quarter_hours(data).get(ean)
     peaks = day_peaks(quarter_hours, TIMEZONE) if quarter_hours else None
-    return rows, peaks
+    return rows, peaks, power_rows(quarter_hours or ())
 
 
 def peak_horizon(now: datetime) -> date:
@@ -117,12 +119,12 @@ async def async_import_response(
     learn_meter(cursor, data)
     cursor.missing_values += data.missing_values
     note_gas_factors(cursor, data)
-    rows, all_peaks = await hass.async_add_executor_job(
+    rows, all_peaks, power = await hass.async_add_executor_job(
         rows_and_peaks, ean, data, hourly_access, prices
     )
     if not submeter_reactive(options):
         drop_submeter_reactive(rows, ean)
-    series_by_ean: dict[str, set[str]] = {}
+    series_by_ean: dict[str, set[str]] = {ean: {SERIES_POWER}} if power else {}
     for row_ean, series in rows:
         series_by_ean.setdefault(row_ean, set()).add(series)
     for row_ean, names in series_by_ean.items():
@@ -136,7 +138,10 @@ async def async_import_response(
         # Months before the horizon are final and written; their days need not be kept.
         # This keeps the Store (saved after every poll) the same size for 1 or 3 years.
         cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d >= horizon}
+    power_written = await async_import_power(hass, ean, power)  # committed with the rows
     written = await async_import_rows(hass, rows)
+    if power:
+        written[statistic_id(ean, SERIES_POWER)] = power_written
     now = dt_util.utcnow()
     track_partial_hours(cursor.partial_hours, rows, now)
     # What share of the recent days is estimated, missing or final (the latest response of a

@@ -31,6 +31,7 @@ from .const import DOMAIN
 DECIMALS: Final = 6  # states and sums are rounded to 6 decimals
 
 SERIES_PEAK: Final = "peak"
+SERIES_POWER: Final = "power"  # hourly mean/min/max offtake power from quarter-hours (power.py)
 SERIES_CAPACITY_COST: Final = "capacity_cost"
 
 
@@ -57,6 +58,8 @@ def series_spec(series: str) -> SeriesSpec:
     label = series.replace("_", " ").replace("m3", "m³").replace("kwh", "kWh")
     if series == SERIES_PEAK:
         return SeriesSpec(UnitOfPower.KILO_WATT, PowerConverter.UNIT_CLASS, "monthly peak")
+    if series == SERIES_POWER:
+        return SeriesSpec(UnitOfPower.KILO_WATT, PowerConverter.UNIT_CLASS, "offtake power")
     if series.endswith(("_cost", "_compensation")):
         unit, unit_class = _MONEY
     elif series.endswith("m3"):
@@ -76,11 +79,13 @@ def statistic_id(ean: str, series: str) -> str:
 def statistic_metadata(ean: str, series: str) -> StatisticMetaData:
     """Metadata in the current recorder form (``mean_type`` and ``unit_class``)."""
     spec = series_spec(series)
+    # The monthly peak and the power are levels, not counters: rows of mean, min and max (the
+    # peak: one row per month with mean = min = max = the peak, so that a statistics graph at
+    # period "month" shows the peak of each month).
+    level = series in (SERIES_PEAK, SERIES_POWER)
     return StatisticMetaData(
-        # The monthly peak is a level, not a counter: one row per month with mean = min = max =
-        # the peak, so that a statistics graph at period "month" shows the peak of each month.
-        mean_type=StatisticMeanType.ARITHMETIC if series == SERIES_PEAK else StatisticMeanType.NONE,
-        has_sum=series != SERIES_PEAK,
+        mean_type=StatisticMeanType.ARITHMETIC if level else StatisticMeanType.NONE,
+        has_sum=not level,
         name=f"Fluvius {ean} {spec.label}",
         source=DOMAIN,
         statistic_id=statistic_id(ean, series),

@@ -39,11 +39,13 @@ from homeassistant.helpers.recorder import get_instance
 from .capacity import MonthPeak
 from .const import DOMAIN, LOGGER, TIMEZONE
 from .cursors import CursorStore
+from .power import PowerRow
 from .recorder_compat import async_delete_rows_after, async_wait_committed
 from .series import (
     DECIMALS,
     SERIES_CAPACITY_COST,
     SERIES_PEAK,
+    SERIES_POWER,
     SeriesRows,
     statistic_id,
     statistic_metadata,
@@ -207,6 +209,53 @@ async def async_import_capacity_cost(
         )
     if stats:
         async_add_external_statistics(hass, statistic_metadata(ean, SERIES_CAPACITY_COST), stats)
+    return len(stats)
+
+
+def _power_levels(
+    hass: HomeAssistant, stat_id: str, first: datetime, end: datetime
+) -> dict[float, PowerRow]:
+    """Runs in the recorder's executor: the ``power`` rows in [first, end)."""
+    rows = statistics_during_period(
+        hass, first, end, {stat_id}, "hour", None, {"mean", "min", "max"}
+    ).get(stat_id, [])
+
+    def level(value: float | None) -> float | None:
+        return None if value is None else round(float(value), DECIMALS)
+
+    return {
+        float(row["start"]): PowerRow(
+            mean=level(row.get("mean")) or 0.0, min=level(row.get("min")), max=level(row.get("max"))
+        )
+        for row in rows
+    }
+
+
+async def async_import_power(
+    hass: HomeAssistant, ean: str, rows: Mapping[datetime, PowerRow]
+) -> int:
+    """Upsert the hourly ``power`` rows (power.py) whose mean, min or max differ from the
+    stored ones; an hour without min/max (a quarter-hour missing) clears them. Returns the rows
+    written (0 for the same payload twice)."""
+    if not rows:
+        return 0
+    metadata = statistic_metadata(ean, SERIES_POWER)
+    hours = sorted(rows)
+    stored = await get_instance(hass).async_add_executor_job(
+        _power_levels, hass, metadata["statistic_id"], hours[0], hours[-1] + HOUR
+    )
+    stats: list[StatisticData] = []
+    for hour in hours:
+        row = rows[hour]
+        if stored.get(hour.timestamp()) == row:
+            continue
+        stat = StatisticData(start=hour, mean=row.mean)
+        if row.min is not None and row.max is not None:
+            stat["min"] = row.min
+            stat["max"] = row.max
+        stats.append(stat)
+    if stats:
+        async_add_external_statistics(hass, metadata, stats)
     return len(stats)
 
 
