@@ -31,9 +31,10 @@ from custom_components.fluvius import backfill as backfill_module
 from custom_components.fluvius.api.models import PeriodType
 from custom_components.fluvius.coordinator import FluviusCoordinator
 from custom_components.fluvius.helpers import create_client
+from custom_components.fluvius.power import power_rows
 from custom_components.fluvius.recorder_compat import async_wait_committed
-from custom_components.fluvius.rows import rows_from_energy
-from custom_components.fluvius.series import statistic_metadata
+from custom_components.fluvius.rows import offtake_quarter_hours, rows_from_energy
+from custom_components.fluvius.series import SERIES_POWER, statistic_metadata
 from custom_components.fluvius.timeutil import ceil_local_midnight, chunk_end
 from fluvius_sandbox.timeutil import format_api_datetime
 from tests.helpers import async_wait_backfill
@@ -83,6 +84,20 @@ async def _baseline(hass: HomeAssistant, base: str) -> tuple[float, int, int]:
             1, min(backfill_module.CHUNK_DAYS, int(backfill_module.SAMPLE_BUDGET / per_day))
         )
         rows = rows_from_energy(data, hourly_access=True)
+        # The hourly power statistic (mean, min, max of the offtake quarter-hours) too.
+        power = power_rows(offtake_quarter_hours(data).get(EAN_BASE) or ())
+        if power:
+            stats_power: list[StatisticData] = []
+            for hour in sorted(power):
+                row = power[hour]
+                stat = StatisticData(start=hour, mean=row.mean)
+                if row.min is not None and row.max is not None:
+                    stat["min"], stat["max"] = row.min, row.max
+                stats_power.append(stat)
+            rows_total += len(stats_power)
+            async_add_external_statistics(
+                hass, statistic_metadata(EAN_BASE, SERIES_POWER), stats_power
+            )
         for key, states in sorted(rows.items()):
             running = sums.get(key, 0.0)
             stats: list[StatisticData] = []
