@@ -37,8 +37,8 @@ from .statistics import async_clear_statistics_for
 from .timeutil import day_boundary
 
 if TYPE_CHECKING:
-    # Home Assistant 2026.x validates with probatio and aliases ``voluptuous`` to it; older
-    # versions (hacs.json allows 2025.11) use voluptuous itself. Same API.
+    # Newer Home Assistant releases validate with probatio and alias ``voluptuous`` to it;
+    # 2026.5 (hacs.json's minimum) still uses voluptuous itself. Same API.
     import probatio as vol
 
     from .coordinator import FluviusConfigEntry, FluviusCoordinator

@@ -40,8 +40,8 @@ HACS_SCHEMA = vol.Schema(
 # The manifest keys HACS needs from an integration (its own integration manifest check).
 HACS_MANIFEST_KEYS = ("codeowners", "documentation", "domain", "issue_tracker", "name", "version")
 
-# The first release with the recorder's statistics ``unit_class`` metadata we write.
-OLDEST_SUPPORTED = AwesomeVersion("2025.11.0")
+# The oldest release the version matrix tests (scripts/test, requirements/ha-2026.5.0.txt).
+OLDEST_SUPPORTED = AwesomeVersion("2026.5.0")
 
 
 def test_schema(hacs: dict[str, Any]) -> None:
