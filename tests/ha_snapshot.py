@@ -4,7 +4,8 @@ The version matrix (scripts/test) compares the same snapshots on each Home Assis
 
 * Home Assistant 2026.10 keys the attributes of a state with ``EntityStateAttribute`` members
   (string enums, equal to the plain names), earlier releases with plain strings: keys are written
-  as plain strings;
+  as plain strings, and so are the keys of an entity registry entry's capabilities
+  (``SensorEntityCapabilityAttribute`` members in 2026.10);
 * entity registry entries gained ``compat_name`` in 2026.11: it is left out while unset.
 """
 
@@ -41,6 +42,8 @@ class _Serializer(HomeAssistantSnapshotSerializer):
         assert isinstance(snapshot, EntityRegistryEntrySnapshot)
         if snapshot.get("compat_name", "") is None:
             del snapshot["compat_name"]
+        if capabilities := snapshot.get("capabilities"):
+            snapshot["capabilities"] = {str(key): capabilities[key] for key in capabilities}
         return snapshot
 
 
