@@ -22,6 +22,7 @@ from .capacity_cost import async_write_capacity_cost
 from .const import TIMEZONE
 from .cursors import EanCursor, SubMeter
 from .data_quality import day_counts, is_gas, note_day_counts, quality_today
+from .dynamic_costs import async_add_dynamic_costs, fixed_prices
 from .gas_factor import note_gas_factors
 from .power import PowerRow, power_rows
 from .prices import Prices
@@ -120,10 +121,13 @@ async def async_import_response(
     cursor.missing_values += data.missing_values
     note_gas_factors(cursor, data)
     rows, all_peaks, power = await hass.async_add_executor_job(
-        rows_and_peaks, ean, data, hourly_access, prices
+        rows_and_peaks, ean, data, hourly_access, fixed_prices(prices, options)
     )
     if not submeter_reactive(options):
         drop_submeter_reactive(rows, ean)
+    await async_add_dynamic_costs(
+        hass, options, cursor, ean, rows, hourly_access=hourly_access, now=dt_util.utcnow()
+    )
     series_by_ean: dict[str, set[str]] = {ean: {SERIES_POWER}} if power else {}
     for row_ean, series in rows:
         series_by_ean.setdefault(row_ean, set()).add(series)
