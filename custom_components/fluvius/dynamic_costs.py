@@ -31,7 +31,7 @@ from .dynamic_price_options import DynamicPrice, dynamic_prices
 from .prices import Prices
 from .series import DECIMALS, SeriesRows, statistic_id
 
-REPRICE_DAYS: Final = 2
+REPRICE_DAYS: Final = 3  # the daily poll fetches the last two local days again anyway
 HOUR: Final = timedelta(hours=1)
 _HOUR_SECONDS: Final = 3600
 
