@@ -84,6 +84,17 @@ def unpriced_since(ranges: HourRanges, since: datetime) -> list[datetime]:
     return [_hour(h) for first, last in ranges for h in range(max(first, start), last)]
 
 
+def forget_unpriced_from(cursor: EanCursor, cut: datetime) -> None:
+    """The statistics from ``cut`` on are removed: so are their unpriced hours."""
+    last = _epoch_hour(cut)
+    for cost_id, ranges in list(cursor.unpriced_hours.items()):
+        kept = [(first, min(end, last)) for first, end in ranges if first < last]
+        if kept:
+            cursor.unpriced_hours[cost_id] = kept
+        else:
+            del cursor.unpriced_hours[cost_id]
+
+
 def price_costs(
     energy: Mapping[datetime, float], means: Mapping[float, float], surcharge: float
 ) -> tuple[dict[datetime, float], list[datetime]]:

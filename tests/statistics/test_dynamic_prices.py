@@ -191,3 +191,30 @@ async def test_late_prices_priced_by_the_next_poll(
     assert coordinator.diagnostics()["cursors"][DIGITAL_QH]["unpriced_hours"] == {OFFTAKE_COST: 1}
     first = int(old.timestamp()) // 3600
     assert cursor.unpriced_hours[OFFTAKE_COST] == [(first, first + 1)]
+
+
+@pytest.mark.freeze_time("2025-05-10T09:30:00Z")
+async def test_data_period_cut_forgets_later_unpriced_hours(
+    hass: HomeAssistant, setup: Setup, stand: StandIn, freezer: FrozenDateTimeFactory
+) -> None:
+    """The mandate's data period moves back: the costs after it go with the energy, and an
+    unpriced hour after it is no longer counted (older than the days priced again)."""
+    missing = (utc(2025, 5, 6, 10), utc(2025, 5, 6, 11))
+    await setup_priced(hass, setup, missing)
+    coordinator = await setup(
+        [DIGITAL_QH],
+        backfill_days=5,
+        price_sensor_offtake=PRICE_SENSOR,
+        surcharge_offtake=SURCHARGE,
+    )
+    cut = missing[1]  # 13:00 local: the first unpriced hour is before it, the second at it
+    assert stand.sandbox.set_data_period_to(DIGITAL_QH, cut) == 1
+    advance(freezer, stand, timedelta(days=1))
+    await async_fire_poll(hass, freezer, coordinator, stand)
+
+    offtake = await read_rows(hass, statistic_id(DIGITAL_QH, "offtake"))
+    assert offtake[-1][0] == cut - timedelta(hours=1)
+    costs = await read_rows(hass, OFFTAKE_COST)
+    assert_costs(offtake, costs, missing)
+    assert costs[-1][0] < missing[0]
+    assert coordinator.diagnostics()["cursors"][DIGITAL_QH]["unpriced_hours"] == {OFFTAKE_COST: 1}
