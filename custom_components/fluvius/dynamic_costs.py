@@ -13,7 +13,7 @@ dashboard's ``stat_cost`` stays the same, and the batch goes through the revisio
   (``unpriced_hours``, as ranges of hours; its size is shown in the diagnostics).
 * Prices that arrive later: each import also prices again the hours of the last
   :data:`REPRICE_DAYS` days that lacked a price, with their kWh read back from the recorder.
-* Daily-only data (no quarter-hour mandate) has no hourly kWh: it is not priced by a sensor.
+* Daily-only data (no quarter-hour mandate) has no hourly kWh: it keeps the fixed prices.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from homeassistant.components.recorder.statistics import statistics_during_perio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
+from .api.models import Direction
 from .cursors import EanCursor
 from .dynamic_price_options import DynamicPrice, dynamic_prices
 from .prices import Prices
@@ -38,13 +39,17 @@ _HOUR_SECONDS: Final = 3600
 type HourRanges = list[tuple[int, int]]  # [first, last) in hours since the epoch, sorted
 
 
-def fixed_prices(prices: Prices, options: Mapping[str, Any]) -> Prices:
-    """The fixed prices without the directions a sensor prices."""
-    directions = {price.energy_series for price in dynamic_prices(options)}
+def fixed_prices(prices: Prices, options: Mapping[str, Any], *, hourly_access: bool) -> Prices:
+    """The fixed prices without the directions a sensor prices (hourly data only: daily-only
+    data keeps the fixed prices)."""
+    if not hourly_access:
+        return prices
+    priced = {price.energy_series for price in dynamic_prices(options)}
+    offtake = Direction.OFFTAKE.value not in priced
     return Prices(
-        day=None if "offtake" in directions else prices.day,
-        night=None if "offtake" in directions else prices.night,
-        injection=None if "injection" in directions else prices.injection,
+        day=prices.day if offtake else None,
+        night=prices.night if offtake else None,
+        injection=prices.injection if Direction.INJECTION.value not in priced else None,
         gas=prices.gas,
     )
 

@@ -120,8 +120,9 @@ async def async_import_response(
     learn_meter(cursor, data)
     cursor.missing_values += data.missing_values
     note_gas_factors(cursor, data)
+    fixed = fixed_prices(prices, options, hourly_access=hourly_access)
     rows, all_peaks, power = await hass.async_add_executor_job(
-        rows_and_peaks, ean, data, hourly_access, fixed_prices(prices, options)
+        rows_and_peaks, ean, data, hourly_access, fixed
     )
     if not submeter_reactive(options):
         drop_submeter_reactive(rows, ean)

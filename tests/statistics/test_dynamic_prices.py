@@ -29,6 +29,7 @@ from .conftest import Setup, energy_calls, utc
 from .helpers import read_rows
 
 DIGITAL_QH = "541440110000000002"  # digital, offtake + injection, quarter-hours
+DIGITAL_DAILY = "541440100000000002"  # digital, offtake + injection, daily values only
 PRICE_SENSOR = "sensor.day_ahead_price"
 SURCHARGE = 0.1
 INJECTION_PRICE = 0.05  # fixed: the injection has no sensor
@@ -218,3 +219,23 @@ async def test_data_period_cut_forgets_later_unpriced_hours(
     assert_costs(offtake, costs, missing)
     assert costs[-1][0] < missing[0]
     assert coordinator.diagnostics()["cursors"][DIGITAL_QH]["unpriced_hours"] == {OFFTAKE_COST: 1}
+
+
+@pytest.mark.freeze_time("2025-05-10T09:30:00Z")
+async def test_daily_only_meter_keeps_the_fixed_price(hass: HomeAssistant, setup: Setup) -> None:
+    """A meter with daily values only has no hourly kWh to price by the sensor: its offtake
+    cost stays the fixed price x kWh, one row per day."""
+    await setup_priced(hass, setup, ())
+    await setup(
+        [DIGITAL_DAILY],
+        backfill_days=3,
+        price_day=0.3,
+        price_sensor_offtake=PRICE_SENSOR,
+        surcharge_offtake=SURCHARGE,
+    )
+    offtake = await read_rows(hass, statistic_id(DIGITAL_DAILY, "offtake"))
+    costs = await read_rows(hass, statistic_id(DIGITAL_DAILY, "offtake_cost"))
+    assert offtake
+    assert [row[0] for row in costs] == [row[0] for row in offtake]
+    for (_, kwh, _), (_, eur, _) in zip(offtake, costs, strict=True):
+        assert eur == pytest.approx(kwh * 0.3, abs=1e-6)
