@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from homeassistant.components.sensor import ATTR_STATE_CLASS, SensorStateClass
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
@@ -75,8 +76,9 @@ def is_price_unit(unit: Any) -> bool:
 
 
 def price_sensor_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> dict[str, str]:
-    """``price_sensor_not_found`` or ``price_sensor_unit`` per chosen sensor that has no state
-    or whose unit is not EUR/kWh."""
+    """Per chosen sensor: ``price_sensor_not_found`` (no state), ``price_sensor_unit`` (not in
+    EUR/kWh) or ``price_sensor_no_statistics`` (not ``state_class: measurement``: the recorder
+    compiles no hourly mean for it)."""
     errors: dict[str, str] = {}
     for key in SENSOR_KEYS:
         entity_id = user_input.get(key)
@@ -87,6 +89,8 @@ def price_sensor_errors(hass: HomeAssistant, user_input: Mapping[str, Any]) -> d
             errors[key] = "price_sensor_not_found"
         elif not is_price_unit(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)):
             errors[key] = "price_sensor_unit"
+        elif state.attributes.get(ATTR_STATE_CLASS) != SensorStateClass.MEASUREMENT:
+            errors[key] = "price_sensor_no_statistics"
     return errors
 
 

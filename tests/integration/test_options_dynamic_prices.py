@@ -21,6 +21,7 @@ from .conftest import EAN_ELECTRICITY
 
 PRICE_SENSOR = "sensor.nord_pool_be_current_price"
 INJECTION_SENSOR = "sensor.supplier_injection_price"
+MEASUREMENT = {"state_class": "measurement"}
 
 
 def _field(result: dict[str, Any], key: str) -> Any:
@@ -36,8 +37,8 @@ async def test_price_sensors_and_surcharges_saved(
 ) -> None:
     """A sensor in EUR/kWh (or €/kWh) per direction and the surcharges are saved; the form
     offers them again as they were."""
-    hass.states.async_set(PRICE_SENSOR, "0.1", {"unit_of_measurement": "EUR/kWh"})
-    hass.states.async_set(INJECTION_SENSOR, "0.03", {"unit_of_measurement": "€/kWh"})
+    hass.states.async_set(PRICE_SENSOR, "0.1", {**MEASUREMENT, "unit_of_measurement": "EUR/kWh"})
+    hass.states.async_set(INJECTION_SENSOR, "0.03", {**MEASUREMENT, "unit_of_measurement": "€/kWh"})
     mock_config_entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
     _, selector = _field(result, CONF_PRICE_SENSOR_OFFTAKE)
@@ -70,20 +71,23 @@ async def test_price_sensors_and_surcharges_saved(
 
 @pytest.mark.usefixtures("mock_setup_entry", "mock_client")
 @pytest.mark.parametrize(
-    ("unit", "error"),
+    ("attributes", "error"),
     [
-        ("EUR/MWh", "price_sensor_unit"),
-        (None, "price_sensor_unit"),
-        ("absent", "price_sensor_not_found"),
+        ({**MEASUREMENT, "unit_of_measurement": "EUR/MWh"}, "price_sensor_unit"),
+        (MEASUREMENT, "price_sensor_unit"),
+        ({"unit_of_measurement": "EUR/kWh"}, "price_sensor_no_statistics"),
+        (None, "price_sensor_not_found"),
     ],
 )
 async def test_price_sensor_refused(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, unit: str | None, error: str
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    attributes: dict[str, str] | None,
+    error: str,
 ) -> None:
-    """A sensor in another unit than EUR/kWh, or one that does not exist, is refused on its
-    field and nothing is saved."""
-    if unit != "absent":
-        attributes = {"unit_of_measurement": unit} if unit else {}
+    """A sensor in another unit than EUR/kWh, without long-term statistics (no state class
+    measurement) or that does not exist is refused on its field and nothing is saved."""
+    if attributes is not None:
         hass.states.async_set(PRICE_SENSOR, "95.1", attributes)
     mock_config_entry.add_to_hass(hass)
     options_before = dict(mock_config_entry.options)
