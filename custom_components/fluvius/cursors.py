@@ -120,6 +120,9 @@ class EanCursor:
     quality_days: dict[date, DayCounts] = field(default_factory=dict)
     # Statistic id -> recent hours written from fewer slices than the hour holds.
     partial_hours: dict[str, list[datetime]] = field(default_factory=dict)
+    # Cost statistic id -> the hours with energy but no price from the price sensor, as
+    # [first, last) ranges of hours since the epoch (dynamic_costs.py).
+    unpriced_hours: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     # When the mandate was first seen ended (Finished, or expired), and whether the meter was
     # being imported then (else it was chosen for its history only). Cleared once it runs again.
     ended_seen: datetime | None = None
@@ -263,6 +266,10 @@ class EanCursor:
                 stat_id: [int(hour.timestamp()) for hour in hours]
                 for stat_id, hours in self.partial_hours.items()
             },
+            "unpriced_hours": {
+                stat_id: [[first, last] for first, last in ranges]
+                for stat_id, ranges in self.unpriced_hours.items()
+            },
             "ended_seen": _iso(self.ended_seen),
             "ended_followed": self.ended_followed,
             "gas_provisional": {
@@ -307,6 +314,10 @@ class EanCursor:
             partial_hours={
                 stat_id: [datetime.fromtimestamp(int(hour), UTC) for hour in hours]
                 for stat_id, hours in (raw.get("partial_hours") or {}).items()
+            },
+            unpriced_hours={
+                stat_id: [(int(first), int(last)) for first, last in ranges]
+                for stat_id, ranges in (raw.get("unpriced_hours") or {}).items()
             },
             ended_seen=_dt(raw.get("ended_seen")),
             ended_followed=bool(raw.get("ended_followed")),

@@ -22,6 +22,7 @@ from .capacity_cost import async_write_capacity_cost
 from .const import TIMEZONE
 from .cursors import EanCursor, SubMeter
 from .data_quality import day_counts, is_gas, note_day_counts, quality_today
+from .dynamic_costs import async_add_dynamic_costs, fixed_prices, forget_unpriced_from
 from .gas_factor import note_gas_factors
 from .power import PowerRow, power_rows
 from .prices import Prices
@@ -119,11 +120,15 @@ async def async_import_response(
     learn_meter(cursor, data)
     cursor.missing_values += data.missing_values
     note_gas_factors(cursor, data)
+    fixed = fixed_prices(prices, options, hourly_access=hourly_access)
     rows, all_peaks, power = await hass.async_add_executor_job(
-        rows_and_peaks, ean, data, hourly_access, prices
+        rows_and_peaks, ean, data, hourly_access, fixed
     )
     if not submeter_reactive(options):
         drop_submeter_reactive(rows, ean)
+    await async_add_dynamic_costs(
+        hass, options, cursor, ean, rows, hourly_access=hourly_access, now=dt_util.utcnow()
+    )
     series_by_ean: dict[str, set[str]] = {ean: {SERIES_POWER}} if power else {}
     for row_ean, series in rows:
         series_by_ean.setdefault(row_ean, set()).add(series)
@@ -209,6 +214,7 @@ async def async_purge_after(
     cursor.peak_days = {d: p for d, p in cursor.peak_days.items() if d < cut_day}
     cursor.quality_days = {d: c for d, c in cursor.quality_days.items() if d < cut_day}
     cursor.peaks_written = {m: v for m, v in cursor.peaks_written.items() if m < cut_month}
+    forget_unpriced_from(cursor, cut)
     cursor.end_at(end)
     if cursor.last_data is not None and cursor.last_data > end:
         cursor.last_data = end

@@ -4,7 +4,9 @@ electricity meter, the capacity tariff.
 Steps (``step_id`` → fields):
 
 * ``init``: ``eans``, ``backfill_days``, ``price_day``, ``price_night``, ``price_injection``,
-  ``price_gas``, ``submeter_reactive``, ``capacity_meter`` (leads on to the next step);
+  ``price_gas``, the dynamic prices (``price_sensor_offtake``, ``surcharge_offtake``,
+  ``price_sensor_injection``, ``surcharge_injection``), ``submeter_reactive``,
+  ``capacity_meter`` (leads on to the next step);
 * ``capacity_tariff``: ``area``, ``own_rate``, ``vat`` of the chosen meter.
 
 The entry reloads when the options change.
@@ -44,6 +46,11 @@ from .const import (
     CONF_VAT,
     DEFAULT_BACKFILL_DAYS,
     MAX_BACKFILL_DAYS,
+)
+from .dynamic_price_options import (
+    price_sensor_errors,
+    price_sensor_options,
+    price_sensor_selectors,
 )
 from .flow_meters import Texts, meter_selector, unusable_mandates, usable_meters
 from .flow_validation import CREDENTIAL_ERRORS, async_validate
@@ -139,7 +146,8 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             offered = [*meters, *(ean for ean in current if ean not in meters)]
             eans = [ean for ean in offered if ean in user_input[CONF_EANS]]
-            if eans:
+            errors = price_sensor_errors(self.hass, user_input)
+            if eans and not errors:
                 options: dict[str, Any] = {
                     CONF_EANS: eans,
                     CONF_BACKFILL_DAYS: int(user_input[CONF_BACKFILL_DAYS]),
@@ -150,6 +158,7 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
                 for key in PRICE_KEYS:
                     if user_input.get(key) is not None:
                         options[key] = float(user_input[key])
+                options.update(price_sensor_options(user_input))
                 tariffs = {
                     ean: raw
                     for ean, raw in (entry.options.get(CONF_CAPACITY_TARIFF) or {}).items()
@@ -165,7 +174,7 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
                 if not capacity_ean:
                     return self._finish(options)
                 errors[CONF_CAPACITY_METER] = "capacity_meter_not_selected"
-            else:
+            elif not eans:
                 errors["base"] = "no_meters_selected"
 
         environment = entry.data[CONF_ENVIRONMENT]
@@ -184,6 +193,8 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
         }
         for key in PRICE_KEYS:
             fields[vol.Optional(key)] = _PRICE
+        for key, selector in price_sensor_selectors().items():
+            fields[vol.Optional(key)] = selector
         fields[vol.Optional(CONF_SUBMETER_REACTIVE)] = BooleanSelector()
         electricity = [
             SelectOptionDict(value=ean, label=texts.meter_label(meter, environment))
@@ -199,6 +210,7 @@ class FluviusOptionsFlow(OptionsFlowWithReload):
             CONF_BACKFILL_DAYS: entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
             CONF_SUBMETER_REACTIVE: submeter_reactive(entry.options),
             **{key: entry.options[key] for key in PRICE_KEYS if key in entry.options},
+            **price_sensor_options(entry.options),
         }
         return self.async_show_form(
             step_id="init",

@@ -128,6 +128,10 @@ def cursor_diagnostics(cursor: EanCursor) -> dict[str, Any]:
         "peak_months": len({month_start(d) for d in cursor.peak_days}),
         "rows_written_total": cursor.rows_written,
         "missing_values_total": cursor.missing_values,
+        "unpriced_hours": {
+            stat_id: sum(last - first for first, last in ranges)
+            for stat_id, ranges in cursor.unpriced_hours.items()
+        },
         "data_quality": _quality_diagnostics(cursor),
         "lost": [[_iso(start), _iso(end)] for start, end in cursor.lost],
         "lost_hours": cursor.lost_hours,
