@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from contextlib import suppress
+from datetime import timedelta
 from pathlib import Path
 import shutil
 import signal
@@ -19,6 +20,16 @@ import time
 
 import aiohttp
 
+from demo.prices import (
+    NETWORK_AREA,
+    PRICE_SENSOR,
+    SURCHARGE_OFFTAKE,
+    configure_prices,
+    import_price_history,
+    local_today,
+    reprice,
+    wait_reloaded,
+)
 from demo.progress import ImportProgress, ImportStatus, visible_everywhere
 from demo.provision import FluviusStatistics, HomeAssistantClient, ProvisionError, prefs_cover
 from demo.stack import (
@@ -37,6 +48,9 @@ DEFAULT_SANDBOX_PORT = 8765
 # history import's progress after that.
 YESTERDAY_WAIT = 180
 PROGRESS_EVERY = 15
+PRICE_HISTORY_DAYS = 3 * 366 + 1  # the stand-in's demo mandates: three years of history
+# The days the history import may have brought before the options chose the price sensor.
+REPRICE_DAYS = 14
 
 
 def _say(message: str) -> None:
@@ -55,10 +69,14 @@ async def provision(
     if created:
         await asyncio.sleep(2)  # the core_config step creates its extras in background tasks
     await client.remove_onboarding_extras()
+    # The price sensor's past hours first: the options select it next and price from them.
+    rows = await import_price_history(client, PRICE_HISTORY_DAYS)
+    _say(f"Imported {rows} hourly prices of {PRICE_SENSOR} (its history).")
     entries = await client.fluvius_entries()
     if entries:
         entry = entries[0]
         _say(f"Reusing the Fluvius entry {entry['title']!r} ({entry['state']}).")
+        entry_id = entry["entry_id"]
     else:
         result = await client.add_fluvius_entry(stack.credentials())
         meters = ", ".join(result.get("options", {}).get("eans", [])) or "?"
@@ -66,8 +84,10 @@ async def provision(
             f"Fluvius integration added through its config flow: {result['title']} "
             f"(meters {meters})."
         )
+        entry_id = result["result"]["entry_id"]
     _say("Waiting for yesterday's statistics (the history import runs in the background) ...")
     await client.wait_statistics(within=YESTERDAY_WAIT)
+    await _configure_prices(client, entry_id)
     await _configure_energy(client)
     status = await progress.wait_yesterday(within=YESTERDAY_WAIT)
     if status.yesterday_visible:
@@ -81,6 +101,23 @@ async def provision(
         )
         _say(f"  {status.describe()}")
     return status
+
+
+async def _configure_prices(client: HomeAssistantClient, entry_id: str) -> None:
+    """Offtake priced by the demo's price sensor, a capacity tariff; the days imported before
+    the options are imported again to get their costs."""
+    ean = await configure_prices(client, entry_id)
+    if ean is None:
+        _say(f"The options already price offtake with {PRICE_SENSOR}.")
+        return
+    await wait_reloaded(client, ean, within=YESTERDAY_WAIT)
+    _say(
+        f"Options set: offtake priced by {PRICE_SENSOR} + {SURCHARGE_OFFTAKE} EUR/kWh, capacity "
+        f"tariff {NETWORK_AREA} for {ean}."
+    )
+    today = local_today()
+    await reprice(client, today - timedelta(days=REPRICE_DAYS), today)
+    _say(f"The last {REPRICE_DAYS} days imported again with their costs.")
 
 
 def _say_ready(status: ImportStatus, started: float) -> None:
@@ -97,7 +134,7 @@ async def _configure_energy(client: HomeAssistantClient) -> FluviusStatistics:
     prefs = statistics.energy_prefs()
     if not prefs_cover(await client.energy_prefs(), prefs):
         await client.save_energy_prefs(prefs)
-        _say("Energy dashboard configured: grid offtake and injection, solar, gas.")
+        _say("Energy dashboard configured: grid offtake (with costs) and injection, solar, gas.")
     return statistics
 
 

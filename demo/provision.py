@@ -60,6 +60,8 @@ class FluviusStatistics:
     gas: list[str]
     # Hourly offtake power from quarter-hours (kW mean/min/max): the grid's power source.
     power: list[str] = field(default_factory=list)
+    # The offtake cost (fixed or dynamic prices): the grid connection's ``stat_cost``.
+    offtake_cost: list[str] = field(default_factory=list)
 
     @classmethod
     def from_ids(cls, ids: Iterable[str]) -> FluviusStatistics:
@@ -72,9 +74,12 @@ class FluviusStatistics:
         production: list[str] = []
         gas: list[str] = []
         power: list[str] = []
+        offtake_cost: list[str] = []
         for _ean, by_series in sorted(series.items()):
             if "power" in by_series:
                 power.append(by_series["power"])
+            if "offtake_cost" in by_series:
+                offtake_cost.append(by_series["offtake_cost"])
             if "offtake" in by_series:
                 offtake.append(by_series["offtake"])
             if "injection" in by_series:
@@ -85,7 +90,7 @@ class FluviusStatistics:
                 gas.append(by_series["gas_m3"])
             elif "gas_kwh" in by_series:
                 gas.append(by_series["gas_kwh"])
-        return cls(offtake, injection, production, gas, power)
+        return cls(offtake, injection, production, gas, power, offtake_cost)
 
     @property
     def complete(self) -> bool:
@@ -97,17 +102,19 @@ class FluviusStatistics:
         return [*self.offtake, *self.injection, *self.production, *self.gas]
 
     def energy_prefs(self) -> dict[str, Any]:
-        """Energy dashboard preferences: one grid connection per main meter (with its power
-        statistic as the grid's power, a standard ``power_config``), solar, gas."""
+        """Energy dashboard preferences: one grid connection per main meter (with its offtake
+        cost statistic as ``stat_cost`` and its power statistic as the grid's power, a standard
+        ``power_config``), solar, gas."""
         sources: list[dict[str, Any]] = []
         injection_by_ean = {_ean(i): i for i in self.injection}
         power_by_ean = {_ean(p): p for p in self.power}
+        cost_by_ean = {_ean(c): c for c in self.offtake_cost}
         for offtake in self.offtake:
             grid: dict[str, Any] = {
                 "type": "grid",
                 "stat_energy_from": offtake,
                 "stat_energy_to": injection_by_ean.pop(_ean(offtake), None),
-                "stat_cost": None,
+                "stat_cost": cost_by_ean.get(_ean(offtake)),
                 "stat_compensation": None,
                 "cost_adjustment_day": 0.0,
             }
@@ -135,9 +142,17 @@ class FluviusStatistics:
         return {"energy_sources": sources, "device_consumption": []}
 
 
-def _source_key(source: Mapping[str, Any]) -> tuple[str, str | None, str | None, str | None]:
+def _source_key(
+    source: Mapping[str, Any],
+) -> tuple[str, str | None, str | None, str | None, str | None]:
     power = (source.get("power_config") or {}).get("stat_rate")
-    return (source["type"], source.get("stat_energy_from"), source.get("stat_energy_to"), power)
+    return (
+        source["type"],
+        source.get("stat_energy_from"),
+        source.get("stat_energy_to"),
+        power,
+        source.get("stat_cost"),
+    )
 
 
 def prefs_cover(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
@@ -400,6 +415,21 @@ class HomeAssistantClient:
                 "POST", f"/api/config/config_entries/flow/{result['flow_id']}", json=payload
             )
         raise ProvisionError(f"config flow did not finish: {result}")
+
+    async def options_flow(
+        self, entry_id: str, flow_id: str | None = None, payload: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Start an entry's options flow (no ``flow_id``) or answer its current step."""
+        if flow_id is None:
+            path = "/api/config/config_entries/options/flow"
+            body: Mapping[str, Any] = {"handler": entry_id, "show_advanced_options": True}
+        else:
+            path, body = f"/api/config/config_entries/options/flow/{flow_id}", payload or {}
+        result: dict[str, Any] = await self._json("POST", path, json=body)
+        return result
+
+    async def abort_options_flow(self, flow_id: str) -> None:
+        await self._json("DELETE", f"/api/config/config_entries/options/flow/{flow_id}")
 
     # --- statistics and the Energy dashboard ---------------------------------------------------
 

@@ -27,6 +27,8 @@ import urllib.parse
 import urllib.request
 from zoneinfo import ZoneInfo
 
+from demo.prices import PRICE_SENSOR_YAML
+
 PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")
 DEFAULT_STATE_DIR: Final = PROJECT_DIR / ".demo"
@@ -246,7 +248,9 @@ class DemoStack:
         # raises a repair issue: write it only until then (always for releases that keep them
         # in YAML).
         http = "" if self._http_in_storage() else HTTP_YAML.format(hass_port=self.hass_port)
-        (self.config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML.format(http=http))
+        (self.config_dir / "configuration.yaml").write_text(
+            CONFIGURATION_YAML.format(http=http) + PRICE_SENSOR_YAML
+        )
         custom = self.config_dir / "custom_components"
         custom.mkdir(exist_ok=True)
         link = custom / "fluvius"

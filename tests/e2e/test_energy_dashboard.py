@@ -7,6 +7,7 @@ statistics read back over the websocket API (``recorder/statistics_during_period
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 import json
 import re
@@ -17,17 +18,27 @@ import urllib.request
 
 import pytest
 
+from demo.prices import (
+    PRICE_SENSOR,
+    SURCHARGE_OFFTAKE,
+    configure_prices,
+    import_price_history,
+    price_at,
+    reprice,
+    wait_reloaded,
+)
 from demo.progress import ImportProgress, ImportStatus
 from demo.provision import FluviusStatistics, HomeAssistantClient, prefs_cover, yesterday_bounds
 from demo.stack import BRUSSELS, DEMO_PASSWORD, DEMO_USERNAME, DemoStack
 
-from .conftest import VIEWPORT, Browser, HomeAssistantSession, Screenshots
+from .conftest import HISTORY_DAYS, VIEWPORT, Browser, HomeAssistantSession, Screenshots
 
 BACKFILL_WAIT = 480  # seconds for every series to reach yesterday (an upper bound, slow machines)
 # Seconds from the entry's set-up to yesterday on the Energy dashboard, for the five demo meters
 # (the history import brings the last days first; the older history, HISTORY_DAYS deep, comes
 # after, for minutes).
 FIRST_VALUE_WAIT = 60
+COST_WAIT = 60  # seconds for the options' reload and yesterday's costs (an upper bound)
 SERIES_JS = """(card) => {
   const found = [];
   const walk = (root) => {
@@ -334,6 +345,114 @@ def test_energy_dashboard_shows_yesterday(
         assert any(entry["bars"] > 0 for entry in gas_series), gas_series
     # The sources table of the Electricity view lists every meter's series by name.
     assert all(listed.values()), listed
+
+
+def test_dynamic_price_costs_and_capacity_tariff(
+    stack: DemoStack,
+    browser: Browser,
+    ha: HomeAssistantSession,
+    screenshots: Screenshots,
+    state: dict[str, Any],
+) -> None:
+    """As scripts/demo does: the price sensor's past hours are imported, the options price
+    offtake with it (plus a surcharge) and set a network area; yesterday imported again gets
+    hourly costs of kWh x (the hour's mean price + surcharge), the Energy dashboard shows them
+    and the electricity meter has its capacity-cost sensors."""
+    start, end = yesterday_bounds()
+
+    async def configure(client: HomeAssistantClient) -> dict[str, Any]:
+        await import_price_history(client, HISTORY_DAYS)
+        entry_id = (await client.fluvius_entries())[0]["entry_id"]
+        ean = await configure_prices(client, entry_id)
+        assert ean is not None
+        cost_sensor = await wait_reloaded(client, ean, within=COST_WAIT)
+        first = start.astimezone(BRUSSELS).date()
+        await reprice(client, first, first + timedelta(days=1))
+        deadline = time.monotonic() + COST_WAIT
+        while True:  # the recorder commits the import within a second or so
+            listed = await client.fluvius_statistic_ids()
+            statistics = FluviusStatistics.from_ids(row["statistic_id"] for row in listed)
+            ids = statistics.offtake + statistics.offtake_cost
+            rows = await client.yesterday_rows(ids)
+            if statistics.offtake_cost and all(rows.get(i) for i in statistics.offtake_cost):
+                break
+            assert time.monotonic() < deadline, f"no offtake costs for yesterday: {listed}"
+            await asyncio.sleep(0.5)
+        prices = await client.ws(
+            "recorder/statistics_during_period",
+            statistic_ids=[PRICE_SENSOR],
+            start_time=start.isoformat(),
+            end_time=end.isoformat(),
+            period="hour",
+            types=["mean"],
+        )
+        await client.save_energy_prefs(statistics.energy_prefs())
+        saved = await client.energy_prefs()
+        registry = await client.ws("config/entity_registry/list")
+        device = next(e["device_id"] for e in registry if e["entity_id"] == cost_sensor)
+        return {
+            "statistics": statistics,
+            "rows": rows,
+            "prices": prices.get(PRICE_SENSOR, []),
+            "saved": saved,
+            "cost_sensor": cost_sensor,
+            "cost_state": await client.state(cost_sensor),
+            "device": device,
+        }
+
+    found = ha.run(configure)
+    statistics: FluviusStatistics = found["statistics"]
+    rows = found["rows"]
+    # The imported prices are the sensor's hourly means.
+    means = {_as_datetime(row["start"]): row["mean"] for row in found["prices"]}
+    assert means, "no price statistics for yesterday"
+    assert all(mean == pytest.approx(price_at(hour)) for hour, mean in means.items())
+    # Every hour of yesterday of every priced meter costs its kWh x (mean + surcharge).
+    checked = 0
+    for cost_id in statistics.offtake_cost:
+        energy_id = cost_id.removesuffix("_cost")
+        kwh = {_as_datetime(row["start"]): row["change"] for row in rows[energy_id]}
+        costs = {_as_datetime(row["start"]): row["change"] for row in rows[cost_id]}
+        assert sorted(costs) == sorted(kwh), cost_id
+        for hour, cost in costs.items():
+            expected = kwh[hour] * (means[hour] + SURCHARGE_OFFTAKE)
+            assert cost == pytest.approx(expected, abs=1e-5), (cost_id, hour, kwh[hour])
+            checked += 1
+    assert checked >= 23
+    # The Energy dashboard's grid connections use the cost statistics.
+    grid_costs = {
+        source.get("stat_cost")
+        for source in found["saved"]["energy_sources"]
+        if source["type"] == "grid"
+    }
+    assert set(statistics.offtake_cost) <= grid_costs, found["saved"]
+    cost_state = found["cost_state"]
+    assert cost_state is not None
+    assert cost_state["attributes"].get("unit_of_measurement") == "EUR", cost_state
+
+    async def steps(page: Any) -> tuple[int, bool]:
+        await _yesterday_usage(page, stack)
+        await page.get_by_role("tab", name="Electricity").click()
+        table = page.locator("hui-energy-sources-table-card").first
+        await table.wait_for()
+        await page.wait_for_timeout(1000)
+        euros = await table.get_by_text(re.compile("€")).count()
+        await page.set_viewport_size({"width": 1280, "height": 1500})
+        await page.wait_for_timeout(1000)
+        await screenshots.take(page, "08-energy-costs", docs="screenshot-energy-costs.png")
+        await page.set_viewport_size(VIEWPORT)
+
+        await page.goto(f"{stack.hass_url}/config/devices/device/{found['device']}")
+        capacity = page.get_by_text("Capacity cost this month").first
+        await capacity.wait_for()
+        visible = await capacity.is_visible()
+        await page.wait_for_timeout(500)
+        await screenshots.take(page, "09-capacity-cost", docs="screenshot-capacity-cost.png")
+        return euros, visible
+
+    euros, capacity_visible = browser.run(steps)
+    assert euros > 0, "the sources table shows no cost"
+    assert capacity_visible
 
 
 def test_second_start_reuses_the_state(stack: DemoStack, ha: HomeAssistantSession) -> None:
