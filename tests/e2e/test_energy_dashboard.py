@@ -430,17 +430,13 @@ def test_dynamic_price_costs_and_capacity_tariff(
     assert cost_state is not None
     assert cost_state["attributes"].get("unit_of_measurement") == "EUR", cost_state
 
-    async def steps(page: Any) -> tuple[int, bool]:
+    async def steps(page: Any) -> tuple[str, bool]:
+        # The Summary view's totals have a cost column once a grid has ``stat_cost``.
         await _yesterday_usage(page, stack)
-        await page.get_by_role("tab", name="Electricity").click()
-        table = page.locator("hui-energy-sources-table-card").first
-        await table.wait_for()
-        await page.wait_for_timeout(1000)
-        euros = await table.get_by_text(re.compile("€")).count()
-        await page.set_viewport_size({"width": 1280, "height": 1500})
-        await page.wait_for_timeout(1000)
+        table = page.locator("hui-energy-sources-table-card").locator("visible=true").first
+        await table.get_by_text("€").first.wait_for()
+        text = str(await table.locator("table").inner_text())
         await screenshots.take(page, "08-energy-costs", docs="screenshot-energy-costs.png")
-        await page.set_viewport_size(VIEWPORT)
 
         await page.goto(f"{stack.hass_url}/config/devices/device/{found['device']}")
         capacity = page.get_by_text("Capacity cost this month").first
@@ -448,10 +444,14 @@ def test_dynamic_price_costs_and_capacity_tariff(
         visible = await capacity.is_visible()
         await page.wait_for_timeout(500)
         await screenshots.take(page, "09-capacity-cost", docs="screenshot-capacity-cost.png")
-        return euros, visible
+        return text, visible
 
-    euros, capacity_visible = browser.run(steps)
-    assert euros > 0, "the sources table shows no cost"
+    table, capacity_visible = browser.run(steps)
+    # The grid's cost yesterday: the sum of the priced meters' hourly costs.
+    total = sum(row["change"] for cost_id in statistics.offtake_cost for row in rows[cost_id])
+    shown = re.search(r"Grid total\s+[\d.,]+\s*kWh\s+€([\d,]+\.\d\d)", table)
+    assert shown is not None, table
+    assert float(shown[1].replace(",", "")) == pytest.approx(total, abs=0.006), (total, table)
     assert capacity_visible
 
 
