@@ -49,8 +49,8 @@ DEFAULT_SANDBOX_PORT = 8765
 YESTERDAY_WAIT = 180
 PROGRESS_EVERY = 15
 PRICE_HISTORY_DAYS = 3 * 366 + 1  # the stand-in's demo mandates: three years of history
-# The days the history import may have brought before the options chose the price sensor.
-REPRICE_DAYS = 14
+# The days imported again per fluvius.import_history call (each call waits for its import).
+REPRICE_STEP_DAYS = 31
 
 
 def _say(message: str) -> None:
@@ -87,7 +87,7 @@ async def provision(
         entry_id = result["result"]["entry_id"]
     _say("Waiting for yesterday's statistics (the history import runs in the background) ...")
     await client.wait_statistics(within=YESTERDAY_WAIT)
-    await _configure_prices(client, entry_id)
+    await _configure_prices(client, progress, entry_id)
     await _configure_energy(client)
     status = await progress.wait_yesterday(within=YESTERDAY_WAIT)
     if status.yesterday_visible:
@@ -103,9 +103,11 @@ async def provision(
     return status
 
 
-async def _configure_prices(client: HomeAssistantClient, entry_id: str) -> None:
+async def _configure_prices(
+    client: HomeAssistantClient, progress: ImportProgress, entry_id: str
+) -> None:
     """Offtake priced by the demo's price sensor, a capacity tariff; the days imported before
-    the options are imported again to get their costs."""
+    the options (up to the reload they cause) are imported again to get their costs."""
     ean = await configure_prices(client, entry_id)
     if ean is None:
         _say(f"The options already price offtake with {PRICE_SENSOR}.")
@@ -116,8 +118,15 @@ async def _configure_prices(client: HomeAssistantClient, entry_id: str) -> None:
         f"tariff {NETWORK_AREA} for {ean}."
     )
     today = local_today()
-    await reprice(client, today - timedelta(days=REPRICE_DAYS), today)
-    _say(f"The last {REPRICE_DAYS} days imported again with their costs.")
+    imported = [m.oldest_day for m in (await progress.status()).meters if m.oldest_day]
+    first = min(imported, default=today - timedelta(days=1))
+    _say(f"Importing {first.isoformat()} to yesterday again to get their costs ...")
+    last = today
+    while last > first:  # newest first, as the history import
+        start = max(first, last - timedelta(days=REPRICE_STEP_DAYS))
+        await reprice(client, start, last)
+        last = start
+    _say("Done: the history imported before the options has its costs.")
 
 
 def _say_ready(status: ImportStatus, started: float) -> None:
