@@ -5,11 +5,11 @@ it started (never past dataPeriodTo or the mandate's expiry), newest to oldest, 
 chunk per request aligned on local midnights (gas days for gas). The EANs take turns, one chunk
 each, and every meter's first chunk is its last FIRST_CHUNK_DAYS days: yesterday is on the
 Energy dashboard for all meters after one small request each, and older history is put in
-front of it, chunk by chunk (statistics.py shifts the later sums, so they stay continuous and
-exact at every moment). A chunk's statistics are committed before it leaves the cursor's
-pending spans, and the cursor is saved before the next request, so a restart resumes exactly,
-in the same order, and a failure skips nothing. The next chunk in turn is asked for while the
-recorder writes the current one.
+front of it, chunk by chunk (statistics.py ends each older chunk at the sum the stored rows
+start from, so nothing stored moves and sums are continuous and exact at every moment). A
+chunk's statistics are committed before it leaves the cursor's pending spans, and the cursor is
+saved before the next request, so a restart resumes exactly, in the same order, and a failure
+skips nothing. The next chunk in turn is asked for while the recorder writes the current one.
 
 Liveness (backfill_policy.py): the backoff is capped and resets after every chunk; a chunk never
 starts before the API's 3-year reach at the time of the request (what could no longer be

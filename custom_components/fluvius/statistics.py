@@ -64,6 +64,9 @@ class _Context:
     base_sum: float  # sum of the row just before the batch (0 when none)
     existing: dict[float, tuple[float, float]]  # start ts -> (state, sum), inside the range
     last_start: float | None  # newest row of the statistic
+    # No row before the batch, rows after it: the sum the batch must end at (the next row's
+    # sum less its state), so that nothing after it moves.
+    anchor: float | None = None
 
 
 def _rows_sum(row: Mapping[str, Any]) -> float:
@@ -88,7 +91,6 @@ def _read_context(hass: HomeAssistant, stat_id: str, first: datetime, last: date
         float(row["start"]): (float(row.get("state") or 0.0), _rows_sum(row))
         for row in existing_rows
     }
-    base_sum = 0.0
     # The row just before the batch: usually within a few days; widen the window if not.
     for back in (timedelta(days=3), timedelta(days=400), None):
         begin = first - back if back is not None else datetime.fromtimestamp(0, UTC)
@@ -96,9 +98,22 @@ def _read_context(hass: HomeAssistant, stat_id: str, first: datetime, last: date
             stat_id, []
         )
         if before:
-            base_sum = _rows_sum(before[-1])
-            break
-    return _Context(base_sum, existing, last_start)
+            return _Context(_rows_sum(before[-1]), existing, last_start)
+    if last_start <= last.timestamp():
+        return _Context(0.0, existing, last_start)
+    # History put in front of what is stored (the import runs newest first): the first row
+    # after the batch, usually right after it; widen the window if not.
+    after = last + HOUR
+    for ahead in (timedelta(days=3), timedelta(days=400), None):
+        end = after + ahead if ahead is not None else None
+        rows = statistics_during_period(hass, after, end, {stat_id}, "hour", None, types).get(
+            stat_id, []
+        )
+        if rows:
+            next_row = rows[0]
+            anchor = _rows_sum(next_row) - float(next_row.get("state") or 0.0)
+            return _Context(0.0, existing, last_start, round(anchor, DECIMALS))
+    return _Context(0.0, existing, last_start)
 
 
 @dataclass(slots=True)
@@ -116,7 +131,12 @@ async def async_import_series(
 ) -> ImportResult:
     """Upsert hourly states of one statistic, keeping the running sum continuous.
 
-    Idempotent: rows whose state and sum are already right are not written.
+    Idempotent: rows whose state and sum are already right are not written. A batch with rows
+    before it continues their sum, and shifts the rows after it when its total changed (a
+    revision). A batch with no row before it but rows after it (older history, imported newest
+    first) ends at the sum the next row starts from: its sums may go below 0, and nothing after
+    it moves, so no reader ever sees a sum shifted half-way (the Energy dashboard reads a
+    period's rows and the sum before them in two queries).
     """
     result = ImportResult()
     if not states:
@@ -130,8 +150,14 @@ async def async_import_series(
     merged: dict[float, float] = {ts: state for ts, (state, _) in context.existing.items()}
     for start, state in states.items():
         merged[start.timestamp()] = state
-    running = context.base_sum
-    old_end = context.base_sum
+    base = context.base_sum
+    if context.anchor is not None:
+        total = 0.0
+        for ts in sorted(merged):
+            total = round(total + merged[ts], DECIMALS)
+        base = round(context.anchor - total, DECIMALS)
+    running = base
+    old_end = base
     to_write: list[StatisticData] = []
     for ts in sorted(merged):
         state = merged[ts]
@@ -148,7 +174,8 @@ async def async_import_series(
         result.written = len(to_write)
     delta = round(running - old_end, DECIMALS)
     if (
-        context.last_start is not None
+        context.anchor is None
+        and context.last_start is not None
         and context.last_start > last.timestamp()
         and abs(delta) > _EPSILON
     ):

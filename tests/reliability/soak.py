@@ -600,7 +600,7 @@ class _Soak:
                 for hour in sorted(set(got) ^ set(expected)):
                     self._difference(f"{stat_id} {hour.isoformat()}: row "
                                      f"{'missing' if hour in expected else 'not in the truth'}")
-                running = 0.0
+                running = rows[0][2] - rows[0][1] if rows else 0.0  # sums continue from there
                 for hour, state, total in rows:
                     running += state
                     if hour in expected and abs(state - expected[hour]) >= TOLERANCE:

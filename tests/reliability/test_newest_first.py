@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.fluvius.cursors import CursorStore
+from custom_components.fluvius.series import statistic_id
 from custom_components.fluvius.timeutil import boundary_day, day_boundary
 from fluvius_sandbox.config import ENERGY_PATH
 from fluvius_sandbox.timeutil import parse_iso_datetime
@@ -29,6 +30,7 @@ from .conftest import (
     NOW,
     assert_exact,
     make_entry,
+    read_rows,
     start_stand_in,
     wait_during_backfill,
 )
@@ -97,6 +99,9 @@ async def test_the_last_month_of_every_meter_comes_first(
             assert start <= day_boundary(yesterday, hour)
             counts = await assert_exact(hass, stand, ean, start, end)
             assert all(counts.values())
+        offtake = statistic_id(EAN_DIGITAL, "offtake")
+        recent = await read_rows(hass, offtake)
+        assert recent
         assert coordinator.data is not None
         for ean in (EAN_DIGITAL, EAN_AMR_PV):
             assert coordinator.data.meters[ean].last_day, ean  # the sensors' last day
@@ -116,6 +121,11 @@ async def test_the_last_month_of_every_meter_comes_first(
             assert mine[-1][0] == cursor.backfill_from
             assert cursor.backfill_to is not None
             await assert_exact(hass, stand, ean, cursor.backfill_from, cursor.backfill_to)
+        # Nothing stored moved: the older history ends at the sum the recent rows start from
+        # (a shift would let the Energy dashboard read half of it), so its sums go below 0.
+        rows = await read_rows(hass, offtake)
+        assert rows[len(rows) - len(recent) :] == recent
+        assert rows[0][2] < 0 < recent[0][2]
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
         await server.close()

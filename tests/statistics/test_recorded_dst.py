@@ -89,7 +89,7 @@ async def test_dst_day_from_recorded_payload(
     for series, values in (("offtake", active), ("offtake_inductive", inductive)):
         rows = await read_rows(hass, statistic_id(EAN, series))
         assert [r[0] for r in rows] == expected_starts, series
-        running = 0.0
+        running = rows[0][2] - rows[0][1]  # continuous sums from the first row on
         for h, (_, state, total) in enumerate(rows):
             assert state == pytest.approx(sum(values[4 * h : 4 * h + 4]), abs=1e-9)
             running += state
